@@ -1,0 +1,3 @@
+//! Stage 5, **archive**: the deterministic `.sts` zip writer, and safe archive reading.
+
+pub mod rules;

@@ -1,0 +1,3 @@
+//! Classic StackPack 1.0 source trees and `.sts` archives: reading, linting, importing.
+
+pub mod rules;

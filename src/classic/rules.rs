@@ -1,0 +1,5 @@
+//! Rules of the classic v1 packs (SP7xx).
+
+use crate::diag::Rule;
+
+pub const RULES: &[&Rule] = &[];

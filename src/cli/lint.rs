@@ -1,0 +1,42 @@
+//! `stackpack lint [DIR]`: load, model and check a pack; print located findings.
+
+use super::output::{exit_code, fatal, print_diagnostics};
+use crate::check::{self, CheckOptions};
+use crate::diag::render::Format;
+use crate::diag::Diagnostics;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The pack directory (holding `stackpack.toml`).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Treat warnings as failures (`--deny warnings`).
+    #[arg(long, value_parser = ["warnings"])]
+    pub deny: Option<String>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let mut diags = Diagnostics::new();
+    let pack = match crate::model::load_pack(&args.dir, &mut diags) {
+        Ok(p) => p,
+        Err(e) => return fatal(e),
+    };
+    let deny_warnings = args.deny.is_some();
+    match pack {
+        Ok(pack) => {
+            diags.extend(check::run(&pack, &CheckOptions::default()));
+            check::apply_allow(&pack, &mut diags);
+            diags.sort(&pack.sources);
+            print_diagnostics(args.format, &diags, &pack.sources);
+        }
+        Err(sources) => {
+            diags.sort(&sources);
+            print_diagnostics(args.format, &diags, &sources);
+        }
+    }
+    exit_code(&diags, deny_warnings)
+}

@@ -1,0 +1,51 @@
+//! The command-line interface. Each command lives in its own file with its `Args` and `run`.
+//!
+//! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
+//! 2 usage or I/O failure.
+
+pub mod lint;
+pub mod output;
+pub mod rules_cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Compile, lint, version-check and release declarative StackState StackPacks.
+#[derive(Debug, Parser)]
+#[command(name = "stackpack", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a pack offline and report located findings.
+    Lint(lint::Args),
+    /// List every lint rule with its code, severity and rationale.
+    Rules(rules_cmd::Args),
+}
+
+/// Exit codes.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Entry point used by `main.rs`.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { EXIT_OK });
+        }
+    };
+    ExitCode::from(run(cli.command))
+}
+
+pub fn run(command: Command) -> u8 {
+    match command {
+        Command::Lint(args) => lint::run(args),
+        Command::Rules(args) => rules_cmd::run(args),
+    }
+}

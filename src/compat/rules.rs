@@ -1,0 +1,5 @@
+//! Rules of the StackState version compatibility (SP5xx).
+
+use crate::diag::Rule;
+
+pub const RULES: &[&Rule] = &[];

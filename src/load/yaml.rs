@@ -1,0 +1,323 @@
+//! YAML text → spanned [`Value`] trees, one per document.
+//!
+//! Scalars are typed with the YAML 1.2 core schema (plain `true`, `12`, `1.5`, `~`/`null`);
+//! quoted scalars are always strings. Aliases are expanded with a budget so that a
+//! "billion laughs" document is an error rather than an out-of-memory.
+
+use super::tree::{Kind, Map, Value};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::rules;
+use crate::source::{FileId, SourceFile, Span, Spanned};
+use saphyr_parser::{Event, Parser, ScalarStyle};
+use std::collections::HashMap;
+
+/// Most values an alias may expand into, over a whole file.
+const ALIAS_BUDGET: usize = 100_000;
+/// Deepest nesting accepted (protects the recursive consumers of the tree).
+const MAX_DEPTH: usize = 256;
+
+enum Frame {
+    Seq {
+        start: usize,
+        items: Vec<Value>,
+        anchor: usize,
+    },
+    Map {
+        start: usize,
+        map: Map,
+        pending_key: Option<Value>,
+        anchor: usize,
+    },
+}
+
+/// Parse `file` (registered as `id`). On a syntax error the error is reported and `None` is
+/// returned; duplicate keys are reported and the later value is dropped.
+pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Vec<Value>> {
+    let text: &str = &file.text;
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Value> = HashMap::new();
+    let mut alias_cost = 0usize;
+    let span_of = |s: saphyr_parser::Span| -> Span {
+        let a = file.offset_of(s.start.line(), s.start.col());
+        let b = file.offset_of(s.end.line(), s.end.col());
+        Span::new(id, a, b.max(a))
+    };
+
+    for item in Parser::new_from_str(text) {
+        let (event, sspan) = match item {
+            Ok(x) => x,
+            Err(e) => {
+                let m = e.marker();
+                let at = file.offset_of(m.line(), m.col());
+                diags.push(
+                    Diagnostic::new(
+                        &rules::YAML_SYNTAX,
+                        Span::new(id, at, at + 1),
+                        format!("invalid YAML: {}", e.info()),
+                    )
+                    .help("fix the YAML syntax at this position (indentation, quotes, `:` after keys)"),
+                );
+                return None;
+            }
+        };
+        let span = span_of(sspan);
+        let finished: Option<Value> = match event {
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart(_) | Event::DocumentEnd | Event::Nothing => {
+                None
+            }
+            Event::Alias(aid) => {
+                match anchors.get(&aid) {
+                    Some(v) => {
+                        alias_cost += count(v);
+                        if alias_cost > ALIAS_BUDGET {
+                            diags.push(
+                            Diagnostic::new(&rules::YAML_SYNTAX, span, "YAML aliases expand to too many values")
+                                .help(format!("aliases may expand to at most {ALIAS_BUDGET} values per file; write the values out")),
+                        );
+                            return None;
+                        }
+                        let mut v = v.clone();
+                        v.span = span;
+                        Some(v)
+                    }
+                    None => {
+                        diags.push(Diagnostic::new(&rules::YAML_SYNTAX, span, "alias to an unknown anchor"));
+                        return None;
+                    }
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let kind = if style == ScalarStyle::Plain && !forced_str {
+                    plain_scalar(&value)
+                } else {
+                    Kind::Str(value.into_owned())
+                };
+                let v = Value { kind, span };
+                if anchor > 0 {
+                    anchors.insert(anchor, v.clone());
+                }
+                Some(v)
+            }
+            Event::SequenceStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(Diagnostic::new(
+                        &rules::YAML_SYNTAX,
+                        span,
+                        format!("YAML nested deeper than {MAX_DEPTH} levels"),
+                    ));
+                    return None;
+                }
+                stack.push(Frame::Seq {
+                    start: span.start as usize,
+                    items: Vec::new(),
+                    anchor,
+                });
+                None
+            }
+            Event::MappingStart(anchor, _) => {
+                if stack.len() >= MAX_DEPTH {
+                    diags.push(Diagnostic::new(
+                        &rules::YAML_SYNTAX,
+                        span,
+                        format!("YAML nested deeper than {MAX_DEPTH} levels"),
+                    ));
+                    return None;
+                }
+                stack.push(Frame::Map {
+                    start: span.start as usize,
+                    map: Map::default(),
+                    pending_key: None,
+                    anchor,
+                });
+                None
+            }
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq { start, items, anchor }) => {
+                    let v = Value {
+                        kind: Kind::Seq(items),
+                        span: Span::new(id, start, span.end as usize),
+                    };
+                    if anchor > 0 {
+                        anchors.insert(anchor, v.clone());
+                    }
+                    Some(v)
+                }
+                _ => None,
+            },
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map { start, map, anchor, .. }) => {
+                    let v = Value {
+                        kind: Kind::Map(map),
+                        span: Span::new(id, start, span.end as usize),
+                    };
+                    if anchor > 0 {
+                        anchors.insert(anchor, v.clone());
+                    }
+                    Some(v)
+                }
+                _ => None,
+            },
+        };
+        if let Some(v) = finished {
+            match stack.last_mut() {
+                None => docs.push(v),
+                Some(Frame::Seq { items, .. }) => items.push(v),
+                Some(Frame::Map { map, pending_key, .. }) => match pending_key.take() {
+                    None => *pending_key = Some(v),
+                    Some(k) => {
+                        let key = match &k.kind {
+                            Kind::Str(s) => s.clone(),
+                            Kind::Int(i) => i.to_string(),
+                            Kind::Float(f) => f.to_string(),
+                            Kind::Bool(b) => b.to_string(),
+                            Kind::Null => "null".to_string(),
+                            Kind::Seq(_) | Kind::Map(_) => {
+                                diags.push(Diagnostic::new(
+                                    &rules::WRONG_TYPE,
+                                    k.span,
+                                    "mapping keys must be plain text",
+                                ));
+                                continue;
+                            }
+                        };
+                        if let Some((first, _)) = map.entries.iter().find(|(e, _)| e.value == key) {
+                            diags.push(
+                                Diagnostic::new(&rules::DUPLICATE_KEY, k.span, format!("duplicate key `{key}`"))
+                                    .label("this key is already defined above")
+                                    .related(first.span, "first defined here")
+                                    .help("remove one of the two entries"),
+                            );
+                        } else {
+                            map.entries.push((Spanned::new(key, k.span), v));
+                        }
+                    }
+                },
+            }
+        }
+    }
+    Some(docs)
+}
+
+fn count(v: &Value) -> usize {
+    match &v.kind {
+        Kind::Seq(items) => 1 + items.iter().map(count).sum::<usize>(),
+        Kind::Map(m) => 1 + m.entries.iter().map(|(_, v)| 1 + count(v)).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn plain_scalar(s: &str) -> Kind {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Kind::Null,
+        "true" | "True" | "TRUE" => return Kind::Bool(true),
+        "false" | "False" | "FALSE" => return Kind::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Kind::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Kind::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Kind::Float(f64::NAN),
+        _ => {}
+    }
+    if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Kind::Int(i);
+        }
+    }
+    if let Some(oct) = s.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Kind::Int(i);
+        }
+    }
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Kind::Int(i);
+        }
+    }
+    let looks_float = !digits.is_empty()
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'))
+        && digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().any(|b| b.is_ascii_digit());
+    if looks_float {
+        if let Ok(f) = s.parse::<f64>() {
+            return Kind::Float(f);
+        }
+    }
+    Kind::Str(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+
+    fn load(text: &str) -> (SourceMap, Option<Vec<Value>>, Diagnostics) {
+        let mut sources = SourceMap::new();
+        let id = sources.add("t.yaml", None, text);
+        let mut diags = Diagnostics::new();
+        let docs = parse(id, sources.file(id), &mut diags);
+        (sources, docs, diags)
+    }
+
+    #[test]
+    fn spans_point_at_values() {
+        let (sources, docs, diags) = load("a: 1\nb:\n  - \"x y\"\n  - true\nc: 4.3.0\n");
+        assert!(diags.is_empty());
+        let docs = docs.unwrap_or_default();
+        let map = docs[0].as_map().cloned().unwrap_or_default();
+        assert_eq!(map.get("a").map(|v| v.kind.clone()), Some(Kind::Int(1)));
+        let b = map
+            .get("b")
+            .and_then(|v| v.as_seq())
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
+        assert_eq!(sources.text(b[0].span), "\"x y\"");
+        assert_eq!(b[1].kind, Kind::Bool(true));
+        let c = map.get("c").cloned();
+        assert_eq!(c.as_ref().and_then(|v| v.as_str()), Some("4.3.0"));
+        assert_eq!(c.map(|v| sources.text(v.span).to_string()).as_deref(), Some("4.3.0"));
+    }
+
+    #[test]
+    fn syntax_errors_and_duplicates_are_located() {
+        let (sources, docs, diags) = load("a: [1, 2\n");
+        assert!(docs.is_none());
+        assert_eq!(diags.iter().next().map(|d| d.code), Some("SP002"));
+        let _ = sources;
+        let (sources, _, diags) = load("a: 1\na: 2\n");
+        let d = diags.iter().next().cloned();
+        assert_eq!(d.as_ref().map(|d| d.code), Some("SP011"));
+        assert_eq!(
+            d.and_then(|d| d.span)
+                .map(|s| sources.file(s.file).line_col(s.start as usize).line),
+            Some(2)
+        );
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in ['b', 'c', 'd', 'e', 'f', 'g', 'h'] {
+            text.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = c;
+        }
+        let (_, docs, diags) = load(&text);
+        assert!(docs.is_none());
+        assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn core_schema() {
+        assert_eq!(plain_scalar("0x1F"), Kind::Int(31));
+        assert_eq!(plain_scalar("-3"), Kind::Int(-3));
+        assert_eq!(plain_scalar("415.1"), Kind::Float(415.1));
+        assert_eq!(plain_scalar("1e3"), Kind::Float(1000.0));
+        assert_eq!(plain_scalar("4.3.0"), Kind::Str("4.3.0".into()));
+        assert_eq!(plain_scalar("yes"), Kind::Str("yes".into()));
+        assert_eq!(plain_scalar("~"), Kind::Null);
+    }
+}
