@@ -22,3 +22,5 @@ pub mod diag;
 pub mod load;
 pub mod model;
 pub mod source;
+pub mod synth;
+pub mod template;
