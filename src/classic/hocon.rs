@@ -175,7 +175,7 @@ impl<'a> Parser<'a> {
             }
             self.skip_ws_nl();
             let value = self.value()?;
-            insert(&mut map, &path, value, append, self.file);
+            insert(&mut map, &path, value, append);
             // Separator: a comma, a newline, or the closing bracket.
             self.skip_ws();
             match self.peek() {
@@ -476,7 +476,7 @@ fn join_path(path: &[Spanned<String>]) -> String {
 }
 
 /// Set `path` to `value` in `map`: later keys win, two objects merge, `+=` appends.
-fn insert(map: &mut Map, path: &[Spanned<String>], value: Value, append: bool, file: FileId) {
+fn insert(map: &mut Map, path: &[Spanned<String>], value: Value, append: bool) {
     let Some((first, rest)) = path.split_first() else {
         return;
     };
@@ -485,7 +485,7 @@ fn insert(map: &mut Map, path: &[Spanned<String>], value: Value, append: bool, f
     } else {
         let mut inner = Map::default();
         let span = value.span;
-        insert(&mut inner, rest, value, append, file);
+        insert(&mut inner, rest, value, append);
         // A dotted key `a.b = 1` merges into an existing object `a` below.
         let v = Value {
             kind: Kind::Map(inner),
