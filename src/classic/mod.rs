@@ -7,6 +7,7 @@
 
 pub mod conf;
 pub mod hocon;
+pub mod import;
 pub mod json;
 pub mod lint;
 pub mod pack;

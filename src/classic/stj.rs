@@ -281,7 +281,7 @@ struct Ctx<'a> {
     gets: RefCell<Vec<(String, Option<String>)>>,
 }
 
-const GET_BASE: i64 = 1_000_000_000;
+pub const GET_BASE: i64 = 1_000_000_000;
 
 impl ImportContext for Ctx<'_> {
     fn arg(&self, name: &str) -> Option<String> {

@@ -3,6 +3,8 @@
 //! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
 //! 2 usage or I/O failure.
 
+pub mod import;
+pub mod inspect;
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
@@ -22,6 +24,10 @@ pub struct Cli {
 pub enum Command {
     /// Check a pack offline and report located findings.
     Lint(lint::Args),
+    /// Show what a `.sts` archive (or classic pack) holds: name, version, entries, nodes.
+    Inspect(inspect::Args),
+    /// Convert a classic pack (source tree or `.sts`) into declarative sources.
+    Import(import::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
 }
@@ -47,5 +53,7 @@ pub fn run(command: Command) -> u8 {
     match command {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Import(args) => import::run(args),
     }
 }
