@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
+pub mod schema_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -30,6 +31,8 @@ pub enum Command {
     Import(import::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
+    /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
+    Schema(schema_cmd::Args),
 }
 
 /// Exit codes.
@@ -55,5 +58,6 @@ pub fn run(command: Command) -> u8 {
         Command::Rules(args) => rules_cmd::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Import(args) => import::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
     }
 }
