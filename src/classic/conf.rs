@@ -143,7 +143,19 @@ fn lower(id: FileId, value: &Value, archive: bool, diags: &mut Diagnostics) -> C
     let Some(mut f) = Fields::new(value, "stackpack.conf", diags) else {
         return conf;
     };
-    conf.name = f.req_str("name", diags);
+    for key in ["name", "displayName", "logoUrl"] {
+        if value.as_map().is_some_and(|m| m.get(key).is_none()) {
+            diags.push(
+                Diagnostic::new(
+                    &crate::load::rules::MISSING_FIELD,
+                    value.span.sub(0, 0),
+                    format!("stackpack.conf is missing required field `{key}`"),
+                )
+                .help(format!("add `{key} = \"…\"`")),
+            );
+        }
+    }
+    conf.name = f.opt_str("name", diags);
     if let Some(n) = &conf.name {
         let ok = !n.value.is_empty()
             && n.value
@@ -161,7 +173,7 @@ fn lower(id: FileId, value: &Value, archive: bool, diags: &mut Diagnostics) -> C
             );
         }
     }
-    conf.display_name = f.req_str("displayName", diags);
+    conf.display_name = f.opt_str("displayName", diags);
     // `version = 1.3.0` is an unquoted string; `version = 1.3` would be a number: use its text.
     match f.raw("version") {
         Some(v) => {
@@ -225,7 +237,7 @@ fn lower(id: FileId, value: &Value, archive: bool, diags: &mut Diagnostics) -> C
     };
     conf.is_new = bool_key(&mut f, "isNew", diags);
     conf.is_multi_config = bool_key(&mut f, "isMultiConfig", diags);
-    conf.logo_url = f.req_str("logoUrl", diags);
+    conf.logo_url = f.opt_str("logoUrl", diags);
     conf.categories = f.opt_str_list("categories", diags);
     conf.overview_url = f.opt_str("overviewUrl", diags);
     conf.detailed_overview_url = f.opt_str("detailedOverviewUrl", diags);
@@ -510,9 +522,9 @@ fn check_resources(conf: &Conf, files: &Files, diags: &mut Diagnostics) {
                         format!("`{key}` names `{path}`, which does not exist"),
                     )
                     .label("no such file in resources/");
-                    let candidates: Vec<&str> = files.under("resources/").map(String::as_str).collect();
-                    d = match did_you_mean(&path, candidates) {
-                        Some(s) => d.help(format!("did you mean `{}`?", s.trim_start_matches("resources/"))),
+                    let candidates: Vec<&str> = files.under("resources/").map(|p| &p["resources/".len()..]).collect();
+                    d = match did_you_mean(path.trim_start_matches("resources/"), candidates) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => d.help("add the file under resources/ or fix the name (it is relative to resources/)"),
                     };
                     diags.push(d);

@@ -89,10 +89,10 @@ impl P<'_> {
                     loop {
                         self.ws();
                         if self.s.get(self.pos) != Some(&b'"') {
-                            return Err(self.err(if self.s.get(self.pos) == Some(&b'}') {
-                                "trailing comma before `}`"
-                            } else {
-                                "expected a quoted key"
+                            return Err(self.err(match self.s.get(self.pos) {
+                                Some(b'}') => "trailing comma before `}`",
+                                None => "unexpected end of the document: the object is not closed",
+                                _ => "expected a quoted key",
                             }));
                         }
                         let ks = self.pos;

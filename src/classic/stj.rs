@@ -278,6 +278,8 @@ fn import_snapshot_calls(text: &str) -> Vec<(String, (usize, usize), Scope)> {
 /// Render context: arguments render as themselves, `get` records its target.
 struct Ctx<'a> {
     files: &'a Files,
+    /// Included templates already reported as broken: rendered empty, not reported again.
+    broken: &'a BTreeSet<String>,
     gets: RefCell<Vec<(String, Option<String>)>>,
 }
 
@@ -305,7 +307,11 @@ impl ImportContext for Ctx<'_> {
         let Ok(norm) = normalize(path) else {
             return Ok(String::new());
         };
-        let Some(bytes) = self.files.bytes(&format!("provisioning/{norm}")) else {
+        let path = format!("provisioning/{norm}");
+        if self.broken.contains(&path) {
+            return Ok(String::new());
+        }
+        let Some(bytes) = self.files.bytes(&path) else {
             return Ok(String::new());
         };
         Ok(match encoding {
@@ -477,6 +483,7 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
         }
         let ctx = Ctx {
             files,
+            broken: &out.broken_includes,
             gets: RefCell::new(Vec::new()),
         };
         let rendered = match template::render_import(&text, &ctx) {

@@ -153,9 +153,18 @@ pub fn human(r: &Report) -> String {
     let errors = r.findings.get("error").copied().unwrap_or(0);
     let warnings = r.findings.get("warning").copied().unwrap_or(0);
     if errors + warnings > 0 {
+        let pl = |n: usize, w: &str| {
+            if n == 1 {
+                format!("{n} {w}")
+            } else {
+                format!("{n} {w}s")
+            }
+        };
         let _ = writeln!(
             out,
-            "\n{errors} lint errors, {warnings} warnings: run `stackpack lint` on it for details"
+            "\n{}, {}: run `stackpack lint` on it for details",
+            pl(errors, "lint error"),
+            pl(warnings, "warning")
         );
     }
     out
