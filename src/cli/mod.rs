@@ -3,6 +3,7 @@
 //! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
 //! 2 usage or I/O failure.
 
+pub mod build;
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
@@ -20,6 +21,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compile a pack into a reproducible `<name>-<version>.sts` archive.
+    Build(build::Args),
     /// Check a pack offline and report located findings.
     Lint(lint::Args),
     /// List every lint rule with its code, severity and rationale.
@@ -45,6 +48,7 @@ pub fn main() -> ExitCode {
 
 pub fn run(command: Command) -> u8 {
     match command {
+        Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
     }

@@ -67,11 +67,9 @@ pub fn sort_keys(v: &mut J) {
 /// continuing from `next` (the next id is `-next`). Returns the handle → id table.
 pub fn assign_ids(v: &J, next: &mut i64, ids: &mut BTreeMap<Handle, i64>) {
     match v {
-        J::Id(h) => {
-            if !ids.contains_key(h) {
-                ids.insert(h.clone(), -*next);
-                *next += 1;
-            }
+        J::Id(h) if !ids.contains_key(h) => {
+            ids.insert(h.clone(), -*next);
+            *next += 1;
         }
         J::Arr(items) => items.iter().for_each(|i| assign_ids(i, next, ids)),
         J::Obj(fields) => {
