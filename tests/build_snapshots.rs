@@ -1,7 +1,7 @@
 //! Snapshots of the generated files of the fixture packs: they are the spec of our output
 //! (reference §2-§5), read field by field when accepted.
 
-#[path = "build_common.rs"]
+#[path = "build_common/mod.rs"]
 mod common;
 
 use common::{compile_dir, text};
@@ -88,7 +88,10 @@ fn legacy_single_instance_in_handlebars_mode() {
     let c = compile_dir("tests/fixtures/build/legacy", &CompileOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     insta::assert_snapshot!("legacy_entries", c.paths().collect::<Vec<_>>().join("\n"));
     insta::assert_snapshot!("legacy_conf", text(&c, "stackpack.conf"));
-    insta::assert_snapshot!("legacy_provisioning_script", text(&c, "provisioning/LegacyProvision.groovy"));
+    insta::assert_snapshot!(
+        "legacy_provisioning_script",
+        text(&c, "provisioning/LegacyProvision.groovy")
+    );
     insta::assert_snapshot!("legacy_stj", text(&c, "provisioning/templates/legacy-template.stj"));
     insta::assert_snapshot!("legacy_escaped_script", text(&c, "provisioning/scripts/ids.groovy"));
 }

@@ -2,7 +2,7 @@
 //! StackState renders them (`crate::template::render_import`), and the sync templates inside it
 //! are valid Handlebars.
 
-#[path = "build_common.rs"]
+#[path = "build_common/mod.rs"]
 mod common;
 
 use common::compile_dir;

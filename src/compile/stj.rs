@@ -483,10 +483,16 @@ impl Ctx<'_, '_> {
                 Diagnostic::new(
                     &rules::UNRESOLVED_REFERENCE,
                     r.raw.span,
-                    format!("`{}` is a {}, expected a {expected}", r.raw.value, target.kind),
+                    format!(
+                        "`{}` is {} {}, expected {} {expected}",
+                        r.raw.value,
+                        article(target.kind.singular()),
+                        target.kind,
+                        article(&expected)
+                    ),
                 )
                 .related(target.id.span, "declared here")
-                .help(format!("name a {expected} here"))
+                .help(format!("name {} {expected} here", article(&expected)))
             }
             Resolved::UndeclaredDependency { pack, .. } => Diagnostic::new(
                 &rules::UNRESOLVED_REFERENCE,
@@ -503,7 +509,8 @@ impl Ctx<'_, '_> {
             )
             .label("unknown reference")
             .help(format!(
-                "declare a {expected} with this id, or write the full URN of a dependency's node"
+                "declare {} {expected} with this id, or write the full URN of a dependency's node",
+                article(&expected)
             )),
         };
         self.diags.push(d);
@@ -720,6 +727,14 @@ impl Ctx<'_, '_> {
         } else {
             J::Raw(format!("{{{{ get \"{urn}\" {rest} }}}}"))
         }
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
     }
 }
 

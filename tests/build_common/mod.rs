@@ -1,4 +1,4 @@
-// Shared helpers of the build tests (included with `mod build_common;` via #[path]).
+// Shared helpers of the build tests (included by each `tests/build_*.rs` via #[path]).
 #![allow(dead_code)]
 
 use stackpack::compile::{compile, CompileOptions, Compiled};
@@ -7,7 +7,9 @@ use stackpack::diag::Diagnostics;
 use std::path::{Path, PathBuf};
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/build")
+        .join(name)
 }
 
 /// Load and compile a pack directory given relative to the crate root (so that diagnostics
