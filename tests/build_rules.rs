@@ -35,6 +35,7 @@ rule!(sp854, "SP854");
 rule!(sp856, "SP856");
 rule!(sp857, "SP857");
 rule!(sp858, "SP858");
+rule!(sp859, "SP859");
 
 #[test]
 fn sp855_broken_override_template() {

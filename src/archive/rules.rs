@@ -73,8 +73,8 @@ pub const UNREADABLE: Rule = Rule {
     code: "SP859",
     name: "compile-unreadable-file",
     severity: Severity::Error,
-    summary: "A file that goes into the archive cannot be read.",
-    example: "resources/logo.png without read permission",
+    summary: "A file that goes into the archive is missing or cannot be read (or an `[archive] include` path matches no file).",
+    example: "[archive] include = [\"provisioning/lib\"] without that directory",
 };
 
 pub const RULES: &[&Rule] = &[

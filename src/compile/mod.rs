@@ -159,6 +159,17 @@ pub fn compile(pack: &Pack, opts: &CompileOptions) -> Result<Compiled, Diagnosti
             .keys()
             .filter(|k| **k == inc.value || k.starts_with(&under))
             .collect();
+        if matched.is_empty() {
+            diags.push(
+                Diagnostic::new(
+                    &rules::UNREADABLE,
+                    inc.span,
+                    format!("`{}` matches no file of the pack", inc.value),
+                )
+                .label("nothing to copy into the archive")
+                .help("name a file or a directory of the pack, relative to the pack directory"),
+            );
+        }
         for rel in matched {
             copy_file(pack, rel, rel, Some(inc.span), &mut files, &mut diags);
         }
@@ -280,10 +291,11 @@ fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut F
         Ok(data) => files.add(to.to_string(), Source::File(rel.to_string()), data, span, diags),
         Err(e) => {
             let msg = format!("cannot read `{rel}`: {e}");
-            diags.push(match span {
+            let d = match span {
                 Some(s) => Diagnostic::new(&rules::UNREADABLE, s, msg),
                 None => Diagnostic::at_path(&rules::UNREADABLE, file.path.display().to_string(), msg),
-            });
+            };
+            diags.push(d.help("check that the file exists and is readable, then build again"));
         }
     }
 }

@@ -593,11 +593,14 @@ impl Ctx<'_, '_> {
         let data = match std::fs::read(&file.path) {
             Ok(d) => d,
             Err(e) => {
-                self.diags.push(Diagnostic::new(
-                    &rules::UNREADABLE,
-                    path.span,
-                    format!("cannot read icon `{}`: {e}", path.value),
-                ));
+                self.diags.push(
+                    Diagnostic::new(
+                        &rules::UNREADABLE,
+                        path.span,
+                        format!("cannot read icon `{}`: {e}", path.value),
+                    )
+                    .help("check that the file exists and is readable, then build again"),
+                );
                 return None;
             }
         };
