@@ -105,3 +105,12 @@ fn legacy_stj_renders_to_json() {
     let ids = check_all(&c, "legacy", &[]);
     assert_eq!(ids.len(), 6);
 }
+
+#[test]
+fn example_stj_renders_to_json() {
+    let c = compile_dir("stackpack", &CompileOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let ids = check_all(&c, "stackstate-agent-v2", &[]);
+    assert!(ids.len() > 50, "{}", ids.len());
+    let unique: HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "duplicate identifiers");
+}
