@@ -258,3 +258,67 @@ fn unzip_accepts_the_archive() {
     assert!(t.status.success(), "{}", String::from_utf8_lossy(&t.stdout));
     assert!(String::from_utf8_lossy(&t.stdout).contains("No errors detected"));
 }
+
+#[test]
+fn templates_directory_overrides_one_generated_file() {
+    let t = tmp();
+    let tpl = t.path().join("tpl");
+    std::fs::create_dir_all(&tpl).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        tpl.join("stackpack.conf.hbs"),
+        "# house style\nname = {{quote name}}\nversion = {{quote version}}\nprovision = {{quote provision}}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let o = bin()
+        .arg("build")
+        .arg(fixture("acme"))
+        .arg("--out")
+        .arg(t.path().join("out"))
+        .arg("--templates")
+        .arg(&tpl)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = entries(&t.path().join("out/acme-1.2.0.sts"));
+    let get = |n: &str| {
+        all.iter()
+            .find(|(p, _)| p == n)
+            .map(|(_, d)| String::from_utf8_lossy(d).into_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        get("stackpack.conf"),
+        "# house style\nname = \"acme\"\nversion = \"1.2.0\"\nprovision = \"AcmeProvision\"\n"
+    );
+    // The provisioning script still comes from the built-in template.
+    assert!(get("provisioning/AcmeProvision.groovy").contains("class AcmeProvision extends ProvisioningScript"));
+
+    let o = bin()
+        .arg("build")
+        .arg(fixture("acme"))
+        .arg("--out")
+        .arg(t.path().join("out2"))
+        .arg("--templates")
+        .arg(t.path().join("missing"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(files_in(&t.path().join("out2")).is_empty());
+}
+
+#[test]
+fn json_format_keeps_stdout_machine_readable() {
+    let t = tmp();
+    let o = bin()
+        .arg("build")
+        .arg(fixture("acme"))
+        .arg("--out")
+        .arg(t.path())
+        .args(["--format", "json"])
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), Some(0));
+    let parsed: Result<serde_json::Value, _> = serde_json::from_slice(&o.stdout);
+    assert!(parsed.is_ok(), "{}", String::from_utf8_lossy(&o.stdout));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("acme-1.2.0.sts"));
+}

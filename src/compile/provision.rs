@@ -147,3 +147,36 @@ pub fn render(
     let data = data(pack, class, shared, instance, plan, diags);
     tpl.render(PROVISION, &data, diags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acme() -> Option<Pack> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build/acme");
+        let mut diags = Diagnostics::new();
+        crate::model::load_pack(&dir, &mut diags).ok()?.ok()
+    }
+
+    #[test]
+    fn topics_become_groovy_expressions() {
+        let Some(pack) = acme() else {
+            panic!("acme does not load")
+        };
+        let v = vars(&pack);
+        let e = |t: &str, s: Scope| topic_expr(&pack, t, s, &v);
+        assert_eq!(
+            e("sts_topo_process_agents", Scope::Shared),
+            Ok("'sts_topo_process_agents'".into())
+        );
+        assert_eq!(e("{{topicName}}", Scope::Instance), Ok("topic(config)".into()));
+        assert_eq!(
+            e("sts_topo_{{ acme_url }}_{{instanceId}}", Scope::Instance),
+            Ok("'sts_topo_' + (config['acme_url'] as String) + '_' + context().instance().id()".into())
+        );
+        assert!(e("{{topicName}}", Scope::Shared).is_err_and(|m| m.contains("shared data source")));
+        assert!(e("{{nope}}", Scope::Instance).is_err_and(|m| m.contains("not an import argument")));
+        assert!(e("a {{ b", Scope::Instance).is_err());
+        assert_eq!(e("it's", Scope::Shared), Ok("'it\\'s'".into()));
+    }
+}
