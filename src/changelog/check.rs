@@ -112,6 +112,14 @@ fn bumps_for<'a>(r: &'a Release, dependency: Option<&'a str>) -> impl Iterator<I
         .filter(move |b| b.dependency() == dependency)
 }
 
+/// A tracked version: (dependency or `None` for the minimum StackState version, recorded in
+/// this release, recorded in the previous one).
+type Tracked<'a> = (
+    Option<&'a str>,
+    Option<&'a Spanned<Version>>,
+    Option<&'a Spanned<Version>>,
+);
+
 /// Releases whose recorded versions changed without a bump entry, and bump entries that
 /// disagree with the recorded versions.
 fn release_bumps(cl: &Changelog, diags: &mut Diagnostics) {
@@ -121,7 +129,7 @@ fn release_bumps(cl: &Changelog, diags: &mut Diagnostics) {
     for (i, newer) in ordered.iter().enumerate() {
         let older = i.checked_sub(1).and_then(|j| ordered.get(j)).copied();
         // (dependency, recorded now, recorded before)
-        let mut tracked: Vec<(Option<&str>, Option<&Spanned<Version>>, Option<&Spanned<Version>>)> = vec![(
+        let mut tracked: Vec<Tracked> = vec![(
             None,
             newer.min_stackstate.as_ref(),
             older.and_then(|o| o.min_stackstate.as_ref()),

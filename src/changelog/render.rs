@@ -185,7 +185,16 @@ pub fn notes(pack: &Pack, cl: &Changelog, select: &Select) -> Notes {
 
 /// Render `notes` in `format`, with the templates of `templates` when given (files missing from
 /// that directory fall back to the built-in ones).
-pub fn render(notes: &Notes, format: Format, templates: Option<&Path>) -> Result<String, Diagnostic> {
+pub fn render(notes: &Notes, format: Format, templates: Option<&Path>) -> Result<String, Diagnostics> {
+    render_one(notes, format, templates).map_err(|d| {
+        let mut diags = Diagnostics::new();
+        diags.push(d);
+        diags
+    })
+}
+
+#[allow(clippy::result_large_err)] // one finding, built once: its size does not matter
+fn render_one(notes: &Notes, format: Format, templates: Option<&Path>) -> Result<String, Diagnostic> {
     let (name, builtin) = match format {
         Format::Json => {
             return serde_json::to_string_pretty(notes)
@@ -234,12 +243,5 @@ pub fn release_md(
         return Ok(None);
     };
     let n = notes(pack, cl, &Select::default());
-    match render(&n, Format::Markdown, templates) {
-        Ok(s) => Ok(Some(s)),
-        Err(d) => {
-            let mut diags = Diagnostics::new();
-            diags.push(d);
-            Err(diags)
-        }
-    }
+    render(&n, Format::Markdown, templates).map(Some)
 }

@@ -168,17 +168,16 @@ fn io(what: &str, path: &Path, e: impl std::fmt::Display) -> WriteError {
 /// `feature-add-swarm-services` from a kind and a text: a readable, file-name-safe slug.
 pub fn slug(kind: ChangeKind, text: &str) -> String {
     let mut out = String::from(kind.key());
-    let mut words = 0;
-    for word in text
+    let words = text
         .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|w| !w.is_empty())
-    {
-        if words == 6 || out.len() + word.len() > 60 {
+        .take(6);
+    for word in words {
+        if out.len() + word.len() > 60 {
             break;
         }
         out.push('-');
         out.push_str(&word.to_ascii_lowercase());
-        words += 1;
     }
     out
 }

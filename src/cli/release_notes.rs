@@ -75,9 +75,7 @@ pub fn run(args: Args) -> u8 {
             print!("{text}");
             super::EXIT_OK
         }
-        Err(d) => {
-            let mut diags = crate::diag::Diagnostics::new();
-            diags.push(d);
+        Err(diags) => {
             print_diagnostics(DiagFormat::Human, &diags, &l.pack.sources);
             super::EXIT_FINDINGS
         }
