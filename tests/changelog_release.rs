@@ -177,3 +177,38 @@ fn bump_flag_takes_the_previous_version_from_the_changelog() {
     assert_eq!(code, 2);
     assert!(err.contains("not a dependency"), "{err}");
 }
+
+#[test]
+fn add_in_the_pack_directory_takes_the_single_value_as_text() {
+    let tmp = temp_example();
+    let (code, out, err) = run(
+        &tmp.path().join("pack"),
+        &[
+            "changelog",
+            "add",
+            "--kind",
+            "documentation",
+            "Updated supported platforms documentation.",
+            "--item",
+            "Linux",
+            "--item",
+            "Windows",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("created ../changelog/unreleased/"), "{out}");
+    let files = yaml_files(&tmp.path().join("changelog/unreleased"));
+    assert_eq!(files.len(), 1);
+    assert!(
+        files[0].contains("-documentation-updated-supported-platforms-documentation"),
+        "{files:?}"
+    );
+    let text = std::fs::read_to_string(tmp.path().join("changelog/unreleased").join(&files[0])).expect("read");
+    assert_eq!(
+        text,
+        "kind: documentation\ntext: Updated supported platforms documentation.\nitems:\n- Linux\n- Windows\n"
+    );
+    let (code, out, err) = run(tmp.path(), &["release", "pack", "--date", "2021-11-17"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("released 4.3.2 (2021-11-17)"), "{out}");
+}

@@ -26,10 +26,22 @@ pub use check::check;
 pub use load::{load, load_for};
 pub use render::release_md;
 
+use crate::diag::Diagnostics;
+use crate::model::Pack;
 use crate::source::{FileId, Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+
+/// Load the changelog of `pack` (its files registered in `pack.sources`) and run every
+/// changelog check: what `lint` and `build` call. The findings include those of loading.
+/// `build` passes the returned changelog to [`release_md`].
+pub fn load_and_check(pack: &mut Pack) -> (Option<Changelog>, Diagnostics) {
+    let mut diags = Diagnostics::new();
+    let cl = load_for(pack, &mut diags);
+    diags.extend(check(pack, cl.as_ref()));
+    (cl, diags)
+}
 
 /// What a change is. The order of [`ChangeKind::ALL`] is the order of the groups in `RELEASE.md`
 /// and of folded fragments in a new release.

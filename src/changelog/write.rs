@@ -359,77 +359,185 @@ pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Rel
     let new_manifest = set_manifest_version(&old_manifest, &version)
         .map_err(|e| WriteError::Refused(format!("cannot update `{}`: {e}", manifest_path.display())))?;
 
-    // Stage everything first.
-    let releases_dir = cl.dir.join(RELEASES_DIR);
-    let created_dir = !releases_dir.is_dir();
-    std::fs::create_dir_all(&releases_dir).map_err(|e| io("create", &releases_dir, e))?;
-    let undo_dir = |_: ()| {
-        if created_dir {
-            let _ = std::fs::remove_dir(&releases_dir);
-        }
-    };
-    let stage = |dir: &Path, text: &str| -> Result<tempfile::NamedTempFile, WriteError> {
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a file in", dir, e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| io("write", tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| io("write", tmp.path(), e))?;
-        Ok(tmp)
-    };
-    let release_tmp = stage(&releases_dir, &release_text).inspect_err(|_| undo_dir(()))?;
-    let manifest_dir = manifest_path.parent().unwrap_or(Path::new("."));
-    let manifest_tmp = stage(manifest_dir, &new_manifest).inspect_err(|_| undo_dir(()))?;
-    let saved: Vec<(PathBuf, Vec<u8>)> = fragments
-        .iter()
-        .map(|f| std::fs::read(&f.path).map(|b| (f.path.clone(), b)))
-        .collect::<Result<_, _>>()
-        .map_err(|e| {
-            undo_dir(());
-            WriteError::Io(format!("cannot read a fragment: {e}"))
-        })?;
-
-    // Commit: release file, manifest, then the fragments; undo on failure.
-    let release_path = releases_dir.join(format!("{version}.yaml"));
-    if let Err(e) = release_tmp.persist_noclobber(&release_path) {
-        undo_dir(());
-        return Err(io("write", &release_path, e.error));
+    // Stage everything first, then commit all or nothing.
+    let release_path = cl.dir.join(RELEASES_DIR).join(format!("{version}.yaml"));
+    let mut tx = Transaction::default();
+    tx.create(&release_path, &release_text)?;
+    tx.replace(&manifest_path, &new_manifest)?;
+    for f in &fragments {
+        tx.remove(&f.path)?;
     }
-    if let Err(e) = manifest_tmp.persist(&manifest_path) {
-        let _ = std::fs::remove_file(&release_path);
-        undo_dir(());
-        return Err(io("write", &manifest_path, e.error));
-    }
-    let mut removed = Vec::new();
-    for (path, _) in &saved {
-        if let Err(e) = std::fs::remove_file(path) {
-            for (p, bytes) in &saved {
-                if removed.contains(p) {
-                    let _ = std::fs::write(p, bytes);
-                }
-            }
-            let _ = restore(&manifest_path, &old_manifest);
-            let _ = std::fs::remove_file(&release_path);
-            undo_dir(());
-            return Err(io("remove", path, e));
-        }
-        removed.push(path.clone());
-    }
+    tx.commit()?;
     Ok(Released {
         version,
         date: day.to_string(),
         release_file: release_path,
-        removed,
+        removed: fragments.iter().map(|f| f.path.clone()).collect(),
     })
 }
 
-fn restore(path: &Path, text: &str) -> std::io::Result<()> {
+/// A set of file changes applied all together or not at all.
+///
+/// New contents are staged as temporary files beside their destinations (same file system, so
+/// the final renames are atomic); files to be replaced or removed are read first so that
+/// [`Transaction::commit`] can put them back when a later step fails.
+#[derive(Default)]
+pub struct Transaction {
+    /// Directories created while staging (removed again on failure, deepest first).
+    created_dirs: Vec<PathBuf>,
+    creates: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    replaces: Vec<(tempfile::NamedTempFile, PathBuf, Vec<u8>)>,
+    removes: Vec<(PathBuf, Vec<u8>)>,
+}
+
+impl Transaction {
+    fn stage(&mut self, dest: &Path, text: &str) -> Result<tempfile::NamedTempFile, WriteError> {
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        if !dir.is_dir() {
+            let mut missing = Vec::new();
+            let mut d = dir;
+            while !d.as_os_str().is_empty() && !d.is_dir() {
+                missing.push(d.to_path_buf());
+                d = d.parent().unwrap_or(Path::new(""));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+            self.created_dirs.extend(missing);
+        }
+        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a file in", dir, e))?;
+        tmp.write_all(text.as_bytes()).map_err(|e| io("write", tmp.path(), e))?;
+        tmp.as_file().sync_all().map_err(|e| io("write", tmp.path(), e))?;
+        Ok(tmp)
+    }
+
+    /// Create `path` (which must not exist) with `text`.
+    pub fn create(&mut self, path: &Path, text: &str) -> Result<(), WriteError> {
+        if path.exists() {
+            return Err(WriteError::Refused(format!("`{}` already exists", path.display())));
+        }
+        let tmp = self.stage(path, text)?;
+        self.creates.push((tmp, path.to_path_buf()));
+        Ok(())
+    }
+
+    /// Replace the content of the existing file `path` with `text`.
+    pub fn replace(&mut self, path: &Path, text: &str) -> Result<(), WriteError> {
+        let old = std::fs::read(path).map_err(|e| io("read", path, e))?;
+        let tmp = self.stage(path, text)?;
+        self.replaces.push((tmp, path.to_path_buf(), old));
+        Ok(())
+    }
+
+    /// Remove the existing file `path`.
+    pub fn remove(&mut self, path: &Path) -> Result<(), WriteError> {
+        let old = std::fs::read(path).map_err(|e| io("read", path, e))?;
+        self.removes.push((path.to_path_buf(), old));
+        Ok(())
+    }
+
+    /// Apply every change: creations, replacements, removals. When one fails, the ones already
+    /// applied are undone and the error is returned.
+    pub fn commit(self) -> Result<(), WriteError> {
+        let Transaction {
+            created_dirs,
+            creates,
+            replaces,
+            removes,
+        } = self;
+        let mut created: Vec<PathBuf> = Vec::new();
+        let mut replaced: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        let mut removed: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+        let result = (|| {
+            for (tmp, path) in creates {
+                tmp.persist_noclobber(&path).map_err(|e| io("write", &path, e.error))?;
+                created.push(path);
+            }
+            for (tmp, path, old) in replaces {
+                tmp.persist(&path).map_err(|e| io("write", &path, e.error))?;
+                replaced.push((path, old));
+            }
+            for (path, old) in removes {
+                std::fs::remove_file(&path).map_err(|e| io("remove", &path, e))?;
+                removed.push((path, old));
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            for (path, old) in removed.iter().chain(replaced.iter()) {
+                let _ = restore(path, old);
+            }
+            for path in &created {
+                let _ = std::fs::remove_file(path);
+            }
+            for dir in &created_dirs {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        result
+    }
+}
+
+fn restore(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(text.as_bytes())?;
+    tmp.write_all(bytes)?;
     tmp.persist(path).map(|_| ()).map_err(|e| e.error)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failing_step_undoes_the_whole_transaction() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = tmp.path();
+        std::fs::write(d.join("manifest"), "old").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.join("fragment-a"), "a").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.join("fragment-b"), "b").unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = Transaction::default();
+        let new_file = d.join("releases/1.1.0.yaml");
+        assert!(tx.create(&new_file, "release").is_ok());
+        assert!(tx.replace(&d.join("manifest"), "new").is_ok());
+        assert!(tx.remove(&d.join("fragment-a")).is_ok());
+        assert!(tx.remove(&d.join("fragment-b")).is_ok());
+        // Someone deletes a fragment between staging and commit: the last step fails.
+        std::fs::remove_file(d.join("fragment-b")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(tx.commit(), Err(WriteError::Io(_))));
+        assert!(!new_file.exists());
+        assert!(!d.join("releases").exists(), "created directory left behind");
+        assert_eq!(std::fs::read_to_string(d.join("manifest")).ok().as_deref(), Some("old"));
+        assert_eq!(std::fs::read_to_string(d.join("fragment-a")).ok().as_deref(), Some("a"));
+        // No temporary files left either.
+        let names: Vec<String> = std::fs::read_dir(d)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut names = names;
+        names.sort();
+        assert_eq!(names, ["fragment-a", "manifest"]);
+    }
+
+    #[test]
+    fn a_complete_transaction_applies_everything() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let d = tmp.path();
+        std::fs::write(d.join("manifest"), "old").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(d.join("fragment"), "a").unwrap_or_else(|e| panic!("{e}"));
+        let mut tx = Transaction::default();
+        assert!(tx.create(&d.join("releases/1.1.0.yaml"), "release").is_ok());
+        assert!(tx.replace(&d.join("manifest"), "new").is_ok());
+        assert!(tx.remove(&d.join("fragment")).is_ok());
+        assert!(tx.commit().is_ok());
+        assert_eq!(
+            std::fs::read_to_string(d.join("releases/1.1.0.yaml")).ok().as_deref(),
+            Some("release")
+        );
+        assert_eq!(std::fs::read_to_string(d.join("manifest")).ok().as_deref(), Some("new"));
+        assert!(!d.join("fragment").exists());
+    }
 
     #[test]
     fn manifest_edit_keeps_comments_and_layout() {

@@ -92,9 +92,7 @@ pub(crate) fn load(dir: &Path, format: Format) -> Result<Loaded, u8> {
         Err(e) => return Err(fatal(e)),
     };
     let mut pack = pack;
-    let mut changelog_diags = Diagnostics::new();
-    let cl = changelog::load_for(&mut pack, &mut changelog_diags);
-    changelog_diags.extend(changelog::check(&pack, cl.as_ref()));
+    let (cl, changelog_diags) = changelog::load_and_check(&mut pack);
     Ok(Loaded {
         pack,
         changelog: cl,
