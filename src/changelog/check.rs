@@ -9,7 +9,7 @@ use crate::source::{Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
 
-/// Every semantic check of `changelog` (loaded for `pack` with [`super::load`]). With no
+/// Every semantic check of `changelog` (loaded for `pack` with [`super::load()`]). With no
 /// changelog there is nothing to check.
 pub fn check(pack: &Pack, changelog: Option<&Changelog>) -> Diagnostics {
     let mut diags = Diagnostics::new();

@@ -146,7 +146,7 @@ pub fn load(
     };
     let settings_path = loc.dir.join(SETTINGS_FILE);
     if settings_path.is_file() {
-        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, SETTINGS_FILE, sources, diags) {
+        if let Some((_, doc)) = read_yaml(root, &loc, &canonical, SETTINGS_FILE, sources, diags) {
             if let Some(mut f) = Fields::new(&doc, "the changelog settings", diags) {
                 cl.title = f.opt_str("title", diags);
                 if let Some((m, _)) = f.opt_map("labels", diags) {
@@ -157,7 +157,6 @@ pub fn load(
                 }
                 f.finish(diags);
             }
-            let _ = id;
         }
     }
     for rel in list_yaml(&loc.dir, RELEASES_DIR, diags) {

@@ -10,9 +10,9 @@
 //!   unreleased/*.yaml       # one fragment (one entry) per file: parallel branches never conflict
 //! ```
 //!
-//! [`load`] reads it into the typed [`Changelog`] (files registered in the pack's source map, so
-//! diagnostics are located), [`check`] validates it against the manifest, [`render`] produces
-//! the docs page, the archive's `RELEASE.md` and JSON, and [`write`] implements
+//! [`load()`] reads it into the typed [`Changelog`] (files registered in the pack's source map, so
+//! diagnostics are located), [`check()`] validates it against the manifest, [`render`] produces
+//! the docs page, the archive's `RELEASE.md` and JSON, and [`mod@write`] implements
 //! `changelog add` and `release`. The format is documented in `docs/changelog.md`.
 
 pub mod check;

@@ -233,7 +233,7 @@ fn render_one(notes: &Notes, format: Format, templates: Option<&Path>) -> Result
 
 /// The archive's `RELEASE.md` for `pack`: all releases, rendered with the markdown template.
 /// `Ok(None)` when the pack has no changelog; `Err` when a template fails. `build` calls this
-/// after [`super::load`] registered the changelog's files (`None` changelog: no `RELEASE.md`).
+/// after [`super::load()`] registered the changelog's files (`None` changelog: no `RELEASE.md`).
 pub fn release_md(
     pack: &Pack,
     changelog: Option<&Changelog>,
