@@ -21,4 +21,7 @@ pub mod compile;
 pub mod diag;
 pub mod load;
 pub mod model;
+pub mod schema;
 pub mod source;
+pub mod synth;
+pub mod template;

@@ -9,6 +9,7 @@ pub mod output;
 pub mod release;
 pub mod release_notes;
 pub mod rules_cmd;
+pub mod schema_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -33,6 +34,8 @@ pub enum Command {
     Changelog(changelog_cmd::Args),
     /// Fold the unreleased changes into a new release and set the manifest version.
     Release(release::Args),
+    /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
+    Schema(schema_cmd::Args),
 }
 
 /// Exit codes.
@@ -59,5 +62,6 @@ pub fn run(command: Command) -> u8 {
         Command::ReleaseNotes(args) => release_notes::run(args),
         Command::Changelog(args) => changelog_cmd::run(args),
         Command::Release(args) => release::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
     }
 }
