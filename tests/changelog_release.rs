@@ -212,3 +212,36 @@ fn add_in_the_pack_directory_takes_the_single_value_as_text() {
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("released 4.3.2 (2021-11-17)"), "{out}");
 }
+
+#[test]
+fn release_on_a_copy_of_the_example_pack() {
+    for (kind, text, version) in [
+        ("feature", "Added static health integration", "4.4.0"),
+        ("breaking", "Removal of deprecated layers", "5.0.0"),
+    ] {
+        let tmp = temp_real_example();
+        let manifest_path = tmp.path().join("stackpack/stackpack.toml");
+        let before = std::fs::read_to_string(&manifest_path).expect("read");
+        assert!(before.contains("version = \"4.3.1\"\n"), "the example is not at 4.3.1");
+        let (code, _, err) = run(tmp.path(), &["changelog", "add", "stackpack", "--kind", kind, text]);
+        assert_eq!(code, 0, "{err}");
+        let (code, out, err) = run(tmp.path(), &["release", "stackpack", "--date", "2021-06-10"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with(&format!("released {version} (2021-06-10)")), "{out}");
+        // Only the version changed in the manifest: its comments and layout are kept.
+        let after = std::fs::read_to_string(&manifest_path).expect("read");
+        assert_eq!(
+            after,
+            before.replace("version = \"4.3.1\"\n", &format!("version = \"{version}\"\n"))
+        );
+        assert!(yaml_files(&tmp.path().join("changelog/unreleased")).is_empty());
+        let release =
+            std::fs::read_to_string(tmp.path().join(format!("changelog/releases/{version}.yaml"))).expect("release");
+        assert!(
+            release.contains("min-stackstate-version: 4.3.0\ndependencies:\n  common: 2.5.0\n"),
+            "{release}"
+        );
+        let (code, _, err) = run(tmp.path(), &["changelog", "check", "stackpack"]);
+        assert_eq!(code, 0, "{err}");
+    }
+}

@@ -12,7 +12,7 @@ pub fn repo() -> PathBuf {
 /// 4.3.1, and the changelog beside it.
 pub const MANIFEST: &str = "# The Agent V2 StackPack (test stand-in)\nname = \"stackstate-agent-v2\"\ndisplay-name = \"StackState Agent V2\"\nversion = \"4.3.1\"  # set by `stackpack release`\nmin-stackstate-version = \"4.3.0\"\nchangelog = \"../changelog\"\n\n[dependencies]\ncommon = \"2.5.0\"\n";
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read_dir") {
         let e = e.expect("entry");
@@ -91,4 +91,12 @@ pub fn yaml_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     v.sort();
     v
+}
+
+/// A temporary directory with copies of the example pack `stackpack/` and of `changelog/`.
+pub fn temp_real_example() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    copy_dir(&repo().join("stackpack"), &tmp.path().join("stackpack"));
+    copy_dir(&repo().join("changelog"), &tmp.path().join("changelog"));
+    tmp
 }
