@@ -245,3 +245,39 @@ fn release_on_a_copy_of_the_example_pack() {
         assert_eq!(code, 0, "{err}");
     }
 }
+
+#[test]
+fn a_new_pack_gets_its_first_release_and_pre_1_0_rules() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(tmp.path().join("p")).expect("mkdir");
+    std::fs::write(
+        tmp.path().join("p/stackpack.toml"),
+        "name = \"p\"\ndisplay-name = \"My Pack\"\nversion = \"0.1.0\"\n",
+    )
+    .expect("write");
+    // No changelog yet: nothing to render, nothing to release.
+    let (code, _, err) = run(tmp.path(), &["release-notes", "p"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("has no changelog"), "{err}");
+    let (code, _, err) = run(
+        tmp.path(),
+        &["changelog", "add", "p", "--kind", "feature", "First public release"],
+    );
+    assert_eq!(code, 0, "{err}");
+    // The first release is the manifest version.
+    let (code, out, err) = run(tmp.path(), &["release", "p", "--date", "2024-01-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("released 0.1.0"), "{out}");
+    // Before 1.0.0 a breaking change bumps the minor version.
+    let (code, _, _) = run(tmp.path(), &["changelog", "add", "p", "--kind", "breaking", "Drop X"]);
+    assert_eq!(code, 0);
+    let (code, out, err) = run(tmp.path(), &["release", "p", "--date", "2024-02-01"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("released 0.2.0"), "{out}");
+    // The title falls back to the display name.
+    let (_, out, _) = run(tmp.path(), &["release-notes", "p", "--format", "markdown"]);
+    assert!(
+        out.starts_with("# My Pack Release Notes\n\n## 0.2.0 (2024-02-01)\n\n**Breaking changes**\n- Drop X\n"),
+        "{out}"
+    );
+}
