@@ -57,6 +57,9 @@ fn cli_builds_the_agent_v2_archive() {
     assert!(script.contains("onDataReceived('sts_topo_process_agents'"));
 
     assert!(!get("resources/overview.md").is_empty());
+    // Release notes rendered from ../changelog, named by the conf.
+    assert!(get("resources/RELEASE.md").contains("## 4.3.1 (2021-04-02)"));
+    assert!(conf.contains("\nreleaseNotes = \"RELEASE.md\"\n"), "{conf}");
     assert!(entries
         .iter()
         .any(|(n, d)| n == "resources/logo.png" && d.starts_with(b"\x89PNG")));

@@ -38,7 +38,7 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(e) => return fatal(e),
     };
-    let pack = match pack {
+    let mut pack = match pack {
         Ok(pack) => pack,
         Err(sources) => {
             diags.sort(&sources);
@@ -46,6 +46,10 @@ pub fn run(args: Args) -> u8 {
             return exit_code(&diags, false).max(super::EXIT_FINDINGS);
         }
     };
+    // The changelog (when the pack has one) is checked like the rest of the pack and rendered
+    // into `resources/RELEASE.md`.
+    let (changelog, changelog_diags) = crate::changelog::load_and_check(&mut pack);
+    diags.extend(changelog_diags);
     diags.extend(check::run(&pack, &CheckOptions::default()));
     check::apply_allow(&pack, &mut diags);
     if diags.has_errors() {
@@ -53,10 +57,20 @@ pub fn run(args: Args) -> u8 {
         print_diagnostics(args.format, &diags, &pack.sources);
         return super::EXIT_FINDINGS;
     }
+    let release_notes = match crate::changelog::render::release_md(&pack, changelog.as_ref(), args.templates.as_deref())
+    {
+        Ok(notes) => notes,
+        Err(errors) => {
+            diags.extend(errors);
+            diags.sort(&pack.sources);
+            print_diagnostics(args.format, &diags, &pack.sources);
+            return super::EXIT_FINDINGS;
+        }
+    };
     let epoch = crate::archive::write::build_epoch();
     let opts = CompileOptions {
         templates: args.templates.clone(),
-        release_notes: None,
+        release_notes,
         timestamp: epoch,
     };
     let compiled = match compile::compile(&pack, &opts) {
