@@ -1,0 +1,144 @@
+//! `stackpack import` round trip: every corpus pack imports into declarative sources, `stackpack
+//! build` turns them back into an archive, and that archive has the same `(_type, identifier)`
+//! nodes, the same conf name and steps, and the same resources as the original.
+
+mod classic_common;
+
+use classic_common::*;
+use stackpack::classic::lint::{analyse, Classic};
+use stackpack::diag::Diagnostics;
+use std::collections::BTreeSet;
+use std::path::Path;
+
+fn load(path: &Path) -> (Classic, Diagnostics) {
+    let mut d = Diagnostics::new();
+    let c = analyse(path, &mut d).expect("readable").expect("accepted");
+    (c, d)
+}
+
+fn nodes(c: &Classic) -> BTreeSet<(String, String)> {
+    c.templates
+        .files
+        .iter()
+        .flat_map(|f| f.nodes.iter())
+        .map(|n| {
+            (
+                n.stj_type.clone(),
+                n.identifier.as_ref().map(|i| i.value.clone()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn steps(c: &Classic) -> Vec<(String, String, String)> {
+    c.conf
+        .steps
+        .iter()
+        .map(|s| (s.name.value.clone(), s.display.value.clone(), s.kind.value.clone()))
+        .collect()
+}
+
+#[test]
+fn corpus_packs_round_trip_through_import_and_build() {
+    if !corpus_available() {
+        eprintln!("corpus not available; skipped");
+        return;
+    }
+    for (pack, name, version) in [
+        ("sap", "sap", "1.3.2"),
+        ("splunk", "splunk-topology", "1.2.1"),
+        ("autosync", "autosync", "3.1.1"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let src = corpus(pack);
+        let imp = stackpack(
+            &["import", &src.to_string_lossy(), "--out", "src", "--version", version],
+            tmp.path(),
+        );
+        assert_eq!(imp.code, 0, "{pack}: {}", imp.stderr);
+        let build = stackpack(&["build", "src", "--out", "dist"], tmp.path());
+        assert_eq!(build.code, 0, "{pack}: {}", build.stderr);
+        let archive = tmp.path().join("dist").join(format!("{name}-{version}.sts"));
+        assert!(archive.is_file(), "{pack}: no {}", archive.display());
+
+        let (orig, _) = load(&src);
+        let (rebuilt, diags) = load(&archive);
+        assert!(
+            !diags.has_errors(),
+            "{pack}: rebuilt archive lints with errors: {diags:#?}"
+        );
+        assert!(!nodes(&orig).is_empty());
+        assert_eq!(nodes(&rebuilt), nodes(&orig), "{pack}: nodes differ");
+        assert_eq!(rebuilt.conf.name(), orig.conf.name(), "{pack}");
+        assert_eq!(rebuilt.conf.version.as_ref().map(|v| v.value.as_str()), Some(version));
+        assert_eq!(steps(&rebuilt), steps(&orig), "{pack}: steps differ");
+        assert_eq!(rebuilt.conf.dependencies.len(), orig.conf.dependencies.len());
+        let pages = |c: &Classic| -> Vec<(String, String)> {
+            c.conf
+                .configuration_urls
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                .collect()
+        };
+        assert_eq!(pages(&rebuilt), pages(&orig), "{pack}: configurationUrls differ");
+        // Resources: every original file, byte for byte.
+        for (path, bytes) in orig.files.files.iter().filter(|(p, _)| p.starts_with("resources/")) {
+            assert_eq!(rebuilt.files.bytes(path), Some(bytes.as_slice()), "{pack}: {path}");
+        }
+        // The original provisioning script is shipped verbatim, with its templates' names.
+        for f in &orig.templates.files {
+            assert!(rebuilt.files.exists(&f.rel), "{pack}: {} missing", f.rel);
+        }
+        let class = orig.provisioning.class_file.clone().expect("class file");
+        assert_eq!(rebuilt.files.bytes(&class), orig.files.bytes(&class), "{pack}: {class}");
+    }
+}
+
+#[test]
+fn import_of_an_archive_writes_nothing_when_the_out_dir_is_not_empty() {
+    if !corpus_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::create_dir_all(tmp.path().join("out")).expect("mkdir");
+    std::fs::write(tmp.path().join("out/keep.txt"), "mine").expect("write");
+    let r = stackpack(
+        &[
+            "import",
+            &corpus("sap").to_string_lossy(),
+            "--out",
+            "out",
+            "--version",
+            "1.0.0",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let left: Vec<_> = std::fs::read_dir(tmp.path().join("out")).expect("ls").collect();
+    assert_eq!(left.len(), 1);
+    // No stray temporary directory either.
+    let siblings: Vec<_> = std::fs::read_dir(tmp.path()).expect("ls").collect();
+    assert_eq!(siblings.len(), 1);
+}
+
+#[test]
+fn imported_sap_sources_snapshot() {
+    if !corpus_available() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = stackpack(
+        &["import", &corpus("sap").to_string_lossy(), "--out", "src"],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = |p: &str| std::fs::read_to_string(tmp.path().join("src").join(p)).expect("read");
+    insta::assert_snapshot!("import_sap_manifest", read("stackpack.toml"));
+    insta::assert_snapshot!("import_sap_instance_nodes", read("nodes/sap-instance-template.yaml"));
+    insta::assert_snapshot!("import_sap_shared_nodes", read("nodes/sap.yaml"));
+    let tpl = read("templates/SAP generic relation template.json.handlebars");
+    assert!(
+        tpl.contains("{{#if element.data.description}}") && !tpl.contains("\\{{"),
+        "{tpl}"
+    );
+}
