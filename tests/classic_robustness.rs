@@ -64,7 +64,12 @@ fn truncated_and_corrupted_texts_do_not_panic() {
 #[test]
 fn garbage_archives_do_not_panic() {
     let mut d = Diagnostics::new();
-    for data in [&b""[..], b"PK", b"PK\x03\x04garbage", b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff\0\0\0\0\0\0\0\0\0\0"] {
+    for data in [
+        &b""[..],
+        b"PK",
+        b"PK\x03\x04garbage",
+        b"PK\x05\x06\0\0\0\0\xff\xff\xff\xff\0\0\0\0\0\0\0\0\0\0",
+    ] {
         assert!(read_from(std::io::Cursor::new(data.to_vec()), "g.sts", &Limits::default(), &mut d).is_none());
     }
     assert!(d.has_errors());

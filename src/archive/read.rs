@@ -129,11 +129,12 @@ pub fn read_archive(path: &Path, limits: &Limits, diags: &mut Diagnostics) -> st
 
 /// [`read_archive`] over any seekable reader; `display` names the archive in diagnostics.
 pub fn read_from<R: Read + Seek>(
-    reader: R,
+    mut reader: R,
     display: &str,
     limits: &Limits,
     diags: &mut Diagnostics,
 ) -> Option<Vec<Entry>> {
+    let declared_entries = eocd_entry_count(&mut reader);
     let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
@@ -162,6 +163,24 @@ pub fn read_from<R: Read + Seek>(
             .help("a StackPack holds tens of files; check that this is the right archive"),
         );
         return None;
+    }
+
+    // The zip reader keeps one entry per name; the end record tells how many were stored.
+    if let Some(n) = declared_entries {
+        if usize::from(n) > zip.len() && n != u16::MAX {
+            diags.push(
+                Diagnostic::at_path(
+                    &rules::ARCHIVE_DUPLICATE_ENTRY,
+                    display,
+                    format!(
+                        "`{display}` stores {n} entries under {} distinct path(s): some paths occur more than once",
+                        zip.len()
+                    ),
+                )
+                .help("rebuild the archive so that every path is stored once"),
+            );
+            return None;
+        }
     }
 
     // Pass 1: names, kinds and real sizes, without keeping any content.
@@ -330,6 +349,21 @@ pub fn read_from<R: Read + Seek>(
     }
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Some(entries)
+}
+
+/// The entry count of the end-of-central-directory record (the last `PK\x05\x06` within the
+/// final 64 KiB + 22 bytes), or `None` when it cannot be found. Leaves the reader at the start.
+fn eocd_entry_count<R: Read + Seek>(r: &mut R) -> Option<u16> {
+    let len = r.seek(std::io::SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(65_535 + 22);
+    r.seek(std::io::SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    let read = r.read_exact(&mut tail);
+    r.seek(std::io::SeekFrom::Start(0)).ok()?;
+    read.ok()?;
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let b = tail.get(at + 10..at + 12)?;
+    Some(u16::from_le_bytes([b[0], b[1]]))
 }
 
 /// `268435456` → `256 MiB`.

@@ -191,7 +191,7 @@ pub fn provisioning(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) -> 
                 ),
             )
             .help("the class name must equal the conf's `provision` value")
-            .note("the corpus packs ship placeholder scripts; a real pack cannot install without the class"),
+            .note("a placeholder script (as in the public source copies of real packs) cannot install the pack"),
         );
     }
     for (target, span, scope) in import_snapshot_calls(&text) {
@@ -647,7 +647,21 @@ fn check_include(
                 relative_to_stj.trim_start_matches("provisioning/")
             ));
         } else {
-            let cands: Vec<String> = files.under("provisioning/").cloned().collect();
+            // Suggest only files of the same kind (an icon for an icon).
+            let ext = path
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_ascii_lowercase())
+                .unwrap_or_default();
+            let cands: Vec<String> = files
+                .under("provisioning/")
+                .filter(|p| {
+                    p.rsplit_once('.')
+                        .map(|(_, e)| e.to_ascii_lowercase())
+                        .unwrap_or_default()
+                        == ext
+                })
+                .cloned()
+                .collect();
             d = match did_you_mean(&path, cands.iter().map(String::as_str)) {
                 Some(s) => d.help(format!("did you mean `./{}`?", s.trim_start_matches("provisioning/"))),
                 None => d.help("add the file under provisioning/ or fix the path (relative to provisioning/)"),
