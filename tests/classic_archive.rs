@@ -155,3 +155,11 @@ fn corpus_archives_lint_and_inspect() {
     assert_eq!(code, 1);
     assert!(codes(&diags).contains(&"SP703".to_string()));
 }
+
+#[test]
+#[ignore = "writes a 2 GiB-entry bomb to $BOMB_OUT for manual measurements"]
+fn write_bomb_for_measurement() {
+    if let Ok(p) = std::env::var("BOMB_OUT") {
+        zero_bomb(std::path::Path::new(&p), "resources/zeros.bin", 2048);
+    }
+}

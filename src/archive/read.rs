@@ -253,7 +253,9 @@ pub fn read_from<R: Read + Seek>(
         }
         // Never trust the header: measure by decompressing at most cap + 1 bytes.
         let cap = limits.max_entry_size;
-        let mut limited = (&mut f).take(cap.saturating_add(1));
+        // Work is bounded by the total cap too: never measure past what is left of it.
+        let left = limits.max_total_size.saturating_sub(total);
+        let mut limited = (&mut f).take(cap.min(left).saturating_add(1));
         let mut size: u64 = 0;
         let measured = loop {
             match limited.read(&mut buf) {
@@ -272,7 +274,7 @@ pub fn read_from<R: Read + Seek>(
                 ));
                 refused = true;
             }
-            Ok(size) if size > cap => {
+            Ok(size) if size > cap && cap <= left => {
                 diags.push(
                     Diagnostic::at_path(
                         &rules::ARCHIVE_ENTRY_TOO_LARGE,
