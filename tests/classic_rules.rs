@@ -362,3 +362,40 @@ fn sp733_import_kept_verbatim() {
     let b = stackpack(&["build", "out", "--out", "dist"], tmp.path());
     assert_eq!(b.code, 0, "{}", b.stderr);
 }
+
+rule!(sp734_sync_tag_unescaped, "SP734", |d| {
+    edit(
+        &d.join(TEMPLATE),
+        "\"\\{{ element.data.name \\}}\"",
+        "\"{{ element.data.name }}\"",
+    );
+    "acme".into()
+});
+rule!(sp735_legacy_helper, "SP735", |d| {
+    edit(
+        &d.join(TEMPLATE),
+        "\\{{ get \"urn:stackpack:common:layer:machines\" \\}}",
+        "\\{{ resolveOrCreate \"Layer\" element.data.layer \"Machines\" \\}}",
+    );
+    "acme".into()
+});
+rule!(sp736_get_or_create, "SP736", |d| {
+    edit(
+        &d.join(TEMPLATE),
+        "\\{{ get \"urn:stackpack:common:layer:machines\" \\}}",
+        "\\{{ getOrCreate \"urn:stackpack:common:layer:machines\" \"urn:stackpack:acme:shared:layer:machines\" \"Type=Layer;Name=Machines\" \\}}",
+    );
+    "acme".into()
+});
+rule!(sp737_node_shape, "SP737", |d| {
+    edit(&d.join(SHARED), "\"groovyScript\":", "\"script\":");
+    "acme".into()
+});
+rule!(sp738_unusual_value, "SP738", |d| {
+    edit(
+        &d.join(INSTANCE),
+        "\"mergeStrategy\": \"MergePreferTheirs\"",
+        "\"mergeStrategy\": \"MergePreferMine\"",
+    );
+    "acme".into()
+});

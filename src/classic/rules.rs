@@ -243,6 +243,42 @@ pub const NOT_EXPRESSIBLE: Rule = Rule {
     example: "a ComponentActionDefinition node",
 };
 
+pub const SYNC_TAG_UNESCAPED: Rule = Rule {
+    code: "SP734",
+    name: "sync-tag-unescaped",
+    severity: Severity::Error,
+    summary: "A sync-time expression (`element…`, `getOrCreate`, `identifier`, `concat`, `resolve…`) written unescaped: it runs at import time, where it renders empty or fails.",
+    example: "\"name\": \"{{ element.data.name }}\" in a .json.handlebars",
+};
+pub const LEGACY_HELPER: Rule = Rule {
+    code: "SP735",
+    name: "legacy-helper",
+    severity: Severity::Warning,
+    summary: "The name-based legacy helpers `resolve`/`resolveOrCreate`, superseded by `get`/`getOrCreate` with URNs.",
+    example: "\\{{ resolveOrCreate \"Layer\" element.data.layer \"Auto\" \\}}",
+};
+pub const GET_OR_CREATE: Rule = Rule {
+    code: "SP736",
+    name: "get-or-create-misuse",
+    severity: Severity::Error,
+    summary: "`getOrCreate` with a create-URN outside `urn:system:auto`, a type other than Environment/Layer/Domain/ComponentType/RelationType, or a third argument not shaped `Type=…;Name=…`.",
+    example: "getOrCreate \"urn:a\" \"urn:stackpack:x:shared:layer:y\" \"Type=Layer;Name=Y\"",
+};
+pub const NODE_SHAPE: Rule = Rule {
+    code: "SP737",
+    name: "stj-node-shape",
+    severity: Severity::Error,
+    summary: "A node without a field StackState requires, or with the script in the wrong field (IdExtractorFunction takes `groovyScript`, other functions `script`).",
+    example: "an IdExtractorFunction with `script`",
+};
+pub const UNUSUAL_VALUE: Rule = Rule {
+    code: "SP738",
+    name: "stj-unusual-value",
+    severity: Severity::Warning,
+    summary: "A Parameter type, return type or merge strategy outside the values StackState packs use.",
+    example: "\"mergeStrategy\": \"MergePreferMine\"",
+};
+
 pub const RULES: &[&Rule] = &[
     &CONF_SYNTAX,
     &CONF_MISSING,
@@ -278,4 +314,9 @@ pub const RULES: &[&Rule] = &[
     &ARCHIVE_LAYOUT,
     &ARCHIVE_FILE_NAME,
     &NOT_EXPRESSIBLE,
+    &SYNC_TAG_UNESCAPED,
+    &LEGACY_HELPER,
+    &GET_OR_CREATE,
+    &NODE_SHAPE,
+    &UNUSUAL_VALUE,
 ];

@@ -429,6 +429,9 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
                 .severity(crate::diag::Severity::Warning),
             );
         }
+        if check_tags(id, &scanned, diags) {
+            continue;
+        }
         // Unknown variables are reported once per file, at their first use.
         let mut reported_vars: BTreeSet<String> = BTreeSet::new();
         for tag in &scanned.tags {
@@ -697,6 +700,9 @@ fn check_include(
                     );
                 }
                 Ok(s) => {
+                    if check_tags(inc, &s, diags) {
+                        broken.insert(path.clone());
+                    }
                     for w in &s.warnings {
                         diags.push(
                             Diagnostic::new(
@@ -860,6 +866,46 @@ fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNod
                 }
             }
         }
+        if let Kind::Map(m) = &v.kind {
+            if m.get("_type").and_then(Value::as_str).map(str::trim) == Some("Parameter") {
+                if let Some(t) = m.get("type") {
+                    if let Some(ts) = t.as_str() {
+                        if !PARAM_TYPES.contains(&ts) {
+                            diags.push(
+                                Diagnostic::new(
+                                    &rules::UNUSUAL_VALUE,
+                                    t.span,
+                                    format!("parameter type `{ts}` is not one StackState packs use"),
+                                )
+                                .help(format!("known types: {}", PARAM_TYPES.join(", "))),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some(key), Kind::Str(sv)) = (key, &v.kind) {
+            if key == "returnTypes" && sv != "HEALTH_STATE" && sv != "RUN_STATE" {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::UNUSUAL_VALUE,
+                        v.span,
+                        format!("return type `{sv}` is not HEALTH_STATE or RUN_STATE"),
+                    )
+                    .help("check functions return `HEALTH_STATE` or `RUN_STATE`"),
+                );
+            }
+            if key == "mergeStrategy" && sv != "MergePreferTheirs" && !sv.contains("{{") {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::UNUSUAL_VALUE,
+                        v.span,
+                        format!("merge strategy `{sv}` is not used by any published pack"),
+                    )
+                    .help("real packs use \"MergePreferTheirs\""),
+                );
+            }
+        }
         if let (Some(key), Kind::Int(n)) = (key, &v.kind) {
             if *n < 0 && REF_KEYS.contains(&key) {
                 refs.push((key.to_string(), *n, v.span));
@@ -899,6 +945,7 @@ fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNod
             );
             continue;
         };
+        check_node_shape(t.trim(), m, item.span.sub(0, 1), diags);
         let identifier = m
             .get("identifier")
             .and_then(|v| v.as_str().map(|s| Spanned::new(s.to_string(), v.span)));
@@ -1059,6 +1106,198 @@ fn check_pack_wide(conf: &Conf, t: &Templates, get_refs: &[(String, Option<Strin
         }
     }
 }
+
+/// Helpers that only make sense per topology element (sync time).
+const SYNC_HELPERS: [&str; 5] = ["getOrCreate", "identifier", "concat", "resolve", "resolveOrCreate"];
+const CREATABLE: [&str; 5] = ["Environment", "Layer", "Domain", "ComponentType", "RelationType"];
+
+/// Sync-time expressions left unescaped, legacy helpers and `getOrCreate` arguments (§7 items
+/// 17 and 19). Returns whether an error was reported.
+fn check_tags(id: FileId, scanned: &template::Scanned, diags: &mut Diagnostics) -> bool {
+    let mut bad = false;
+    let mut legacy: BTreeSet<String> = BTreeSet::new();
+    for tag in &scanned.tags {
+        if matches!(tag.kind, TagKind::Comment | TagKind::Else | TagKind::BlockClose) {
+            continue;
+        }
+        let span = Span::new(id, tag.range.start, tag.range.end);
+        let element_arg = tag
+            .args
+            .iter()
+            .any(|a| a.kind == ArgKind::Path && a.text.split('.').next() == Some("element"));
+        if !tag.escaped && (tag.root() == "element" || element_arg || SYNC_HELPERS.contains(&tag.head.as_str())) {
+            bad = true;
+            diags.push(
+                Diagnostic::new(
+                    &rules::SYNC_TAG_UNESCAPED,
+                    span,
+                    "sync-time expression written unescaped: it runs at import time",
+                )
+                .label("evaluated while the template is imported")
+                .help("escape it for the sync pass: `\\{{ … \\}}` (blocks too: `\\{{#if x\\}}…\\{{/if\\}}`)"),
+            );
+        }
+        if matches!(tag.head.as_str(), "resolve" | "resolveOrCreate") && legacy.insert(tag.head.clone()) {
+            let n = scanned.tags.iter().filter(|t| t.head == tag.head).count();
+            let mut d = Diagnostic::new(
+                &rules::LEGACY_HELPER,
+                span,
+                format!("legacy helper `{}` looks nodes up by name", tag.head),
+            )
+            .help(if tag.head == "resolve" {
+                "use `get \"<urn>\"`"
+            } else {
+                "use `getOrCreate <urn> <create-urn in urn:system:auto> \"Type=<T>;Name=<N>\"`"
+            });
+            if n > 1 {
+                d = d.note(format!("used {n} times in this file; only the first is shown"));
+            }
+            diags.push(d);
+        }
+        if tag.head == "getOrCreate" {
+            if let Some(a) = tag.args.get(1) {
+                let ok = match a.kind {
+                    ArgKind::String => a.text.starts_with("urn:system:auto"),
+                    ArgKind::SubExpr => a.text.contains("\"urn:system:auto\""),
+                    _ => true,
+                };
+                if !ok {
+                    bad = true;
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::GET_OR_CREATE,
+                            Span::new(id, a.range.start, a.range.end),
+                            "`getOrCreate` must create in `urn:system:auto`",
+                        )
+                        .help("the second argument is the URN of the node to create: `(identifier \"urn:system:auto\" \"<Type>\" <name>)`"),
+                    );
+                }
+            }
+            match tag.args.get(2) {
+                Some(a) if matches!(a.kind, ArgKind::String | ArgKind::SubExpr) => {
+                    let ty = a
+                        .text
+                        .split("Type=")
+                        .nth(1)
+                        .map(|r| r.split(';').next().unwrap_or("").to_string());
+                    let shaped = a.text.contains(";Name=");
+                    let ok = matches!(&ty, Some(t) if shaped && CREATABLE.contains(&t.as_str()));
+                    if !ok {
+                        bad = true;
+                        diags.push(
+                            Diagnostic::new(
+                                &rules::GET_OR_CREATE,
+                                Span::new(id, a.range.start, a.range.end),
+                                "the third argument of `getOrCreate` must be `Type=<T>;Name=<N>` with T one of Environment, Layer, Domain, ComponentType, RelationType",
+                            )
+                            .help("e.g. \"Type=ComponentType;Name=Generic component\""),
+                        );
+                    }
+                }
+                Some(_) => {}
+                None => {
+                    bad = true;
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::GET_OR_CREATE,
+                            span,
+                            "`getOrCreate` takes three arguments: a URN, a create-URN and `Type=<T>;Name=<N>`",
+                        )
+                        .help("add the missing arguments"),
+                    );
+                }
+            }
+        }
+    }
+    bad
+}
+
+/// Required fields and script fields of top-level nodes (§7 item 13).
+fn check_node_shape(t: &str, m: &crate::load::tree::Map, span: Span, diags: &mut Diagnostics) {
+    let missing = |diags: &mut Diagnostics, field: &str, help: String| {
+        diags.push(Diagnostic::new(&rules::NODE_SHAPE, span, format!("{t} node without `{field}`")).help(help));
+    };
+    match t {
+        "IdExtractorFunction" if m.get("groovyScript").is_none() => missing(
+            diags,
+            "groovyScript",
+            if m.get("script").is_some() {
+                "IdExtractorFunction takes its body in `groovyScript`: rename `script`".into()
+            } else {
+                "add `\"groovyScript\": \"{{ include \\\"./scripts/x.groovy\\\" }}\"`".into()
+            },
+        ),
+        "ComponentMappingFunction" | "RelationMappingFunction" | "CheckFunction" if m.get("script").is_none() => {
+            missing(
+                diags,
+                "script",
+                if m.get("groovyScript").is_some() {
+                    format!("{t} takes its body in `script`: rename `groovyScript`")
+                } else {
+                    "add `\"script\": \"{{ include \\\"./scripts/x.groovy\\\" }}\"`".into()
+                },
+            )
+        }
+        "ComponentTemplateFunction" | "RelationTemplateFunction" if m.get("handlebarsTemplate").is_none() => missing(
+            diags,
+            "handlebarsTemplate",
+            "add the template body, usually `{{ include \"./templates/x.json.handlebars\" }}`".into(),
+        ),
+        "Sync" => {
+            for f in ["topologyDataQuery", "extTopology"] {
+                if m.get(f).is_none() {
+                    missing(
+                        diags,
+                        f,
+                        format!("a Sync needs `{f}`: it says where topology comes from and how ids are extracted"),
+                    );
+                }
+            }
+        }
+        "DataSource" => {
+            let topic = m.get("config").and_then(Value::as_map).and_then(|c| c.get("topic"));
+            if topic.is_none() {
+                missing(
+                    diags,
+                    "config.topic",
+                    "the topology data source reads the topic the agent writes to: `\"topic\": \"{{topicName}}\"`"
+                        .into(),
+                );
+            }
+        }
+        "MonitorFunction" | "PropagationFunction" => {
+            if let Some(v) = m.get("script") {
+                if v.as_map().is_none() {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::NODE_SHAPE,
+                            v.span,
+                            format!("the `script` of a {t} is an object"),
+                        )
+                        .help("write `{\"_type\": \"ScriptFunctionBody\", \"scriptBody\": \"…\"}`"),
+                    );
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Parameter types seen in packs and named in the docs (§4.2); others are warned about.
+const PARAM_TYPES: [&str; 12] = [
+    "STRUCT_TYPE",
+    "EVENT_STREAM",
+    "METRIC_STREAM",
+    "RUN_STATE_VALUE",
+    "STRING",
+    "DOUBLE",
+    "SCRIPT_METRIC_QUERY",
+    "INTEGER",
+    "LONG",
+    "BOOLEAN",
+    "HEALTH_STATE",
+    "LOG_STREAM",
+];
 
 /// Variables of the `{{x}}` tags in a rendered string.
 fn tag_vars(s: &str) -> Vec<String> {
