@@ -22,3 +22,4 @@ pub mod diag;
 pub mod load;
 pub mod model;
 pub mod source;
+pub mod template;
