@@ -13,9 +13,13 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     // spanning the whole manifest); only flag one that was written empty.
     if m.display_name.value.trim().is_empty() && m.display_name.span != m.span {
         diags.push(
-            Diagnostic::new(&rules::EMPTY_DISPLAY_NAME, m.display_name.span, "the display name is empty")
-                .label("shown as the pack's title")
-                .help("write the name users see in StackState, e.g. `display-name = \"StackState Agent V2\"`"),
+            Diagnostic::new(
+                &rules::EMPTY_DISPLAY_NAME,
+                m.display_name.span,
+                "the display name is empty",
+            )
+            .label("shown as the pack's title")
+            .help("write the name users see in StackState, e.g. `display-name = \"StackState Agent V2\"`"),
         );
     }
 
@@ -33,7 +37,11 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         resources.push(("upgrade-instructions", p));
     }
     for (state, p) in &m.pages.states {
-        let key = STATES.iter().find(|(_, s, _)| s == state).map(|(k, _, _)| *k).unwrap_or("page");
+        let key = STATES
+            .iter()
+            .find(|(_, s, _)| s == state)
+            .map(|(k, _, _)| *k)
+            .unwrap_or("page");
         resources.push((key, p));
     }
     for (key, path) in resources {

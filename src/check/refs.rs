@@ -33,8 +33,13 @@ pub fn urn_is_valid(urn: &str) -> bool {
     };
     let nid_ok = !nid.is_empty()
         && nid.len() <= 32
-        && nid.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && nid.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && nid
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && nid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let nss_ok = !nss.is_empty()
         && nss
             .bytes()
@@ -242,7 +247,10 @@ fn identifier(pack: &Pack, node: &Node, diags: &mut Diagnostics) {
             Diagnostic::new(
                 &rules::INSTANCE_URN_WITHOUT_INSTANCE_ID,
                 id.span,
-                format!("instance-scoped `{}` has an identifier without `{{{{instanceId}}}}`", node.id.value),
+                format!(
+                    "instance-scoped `{}` has an identifier without `{{{{instanceId}}}}`",
+                    node.id.value
+                ),
             )
             .label("every installed instance would create this same URN")
             .help(format!(
@@ -284,7 +292,10 @@ fn duplicates(pack: &Pack, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(&rules::DUPLICATE_URN, span, format!("URN `{urn}` is used by two nodes"))
                         .label("second node with this URN")
-                        .related(first_span, format!("the {} `{}` has it too", first.kind.singular(), first.id.value))
+                        .related(
+                            first_span,
+                            format!("the {} `{}` has it too", first.kind.singular(), first.id.value),
+                        )
                         .help("change one `identifier` (or id) so that every node has its own URN"),
                 );
             }
@@ -317,7 +328,11 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
             let mut d = Diagnostic::new(
                 &rules::WRONG_REFERENCE_KIND,
                 r.raw.span,
-                format!("`{raw}` is a {}, but `{field}` needs a {}", node.kind.singular(), needs(kinds)),
+                format!(
+                    "`{raw}` is a {}, but `{field}` needs a {}",
+                    node.kind.singular(),
+                    needs(kinds)
+                ),
             )
             .label(format!("a {}", node.kind.singular()))
             .related(node.id.span, "defined here");
@@ -370,7 +385,11 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
                 r.raw.span,
                 format!("`{raw}` does not name a {}", needs(kinds)),
             )
-            .label(format!("no {} with this {}", needs(kinds), if urns { "URN" } else { "id" }));
+            .label(format!(
+                "no {} with this {}",
+                needs(kinds),
+                if urns { "URN" } else { "id" }
+            ));
             d = match did_you_mean(raw, candidates.iter().copied()) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!(

@@ -186,6 +186,14 @@ pub const EMPTY_SCRIPT: Rule = Rule {
     summary: "A Groovy script file is empty: the function would return nothing.",
     example: "scripts/host-id.groovy with no content",
 };
+pub const TEMPLATE_ESCAPING: Rule = Rule {
+    code: "SP305",
+    name: "template-escaping",
+    severity: Severity::Warning,
+    summary:
+        "A template mixes escaped and unescaped delimiters (`\\{{ … }}`, a block opened escaped and closed unescaped).",
+    example: "\\{{#if x}} … {{/if}}",
+};
 
 // ---- SP4xx: views and STQL -----------------------------------------------------------------
 
@@ -261,6 +269,7 @@ pub const RULES: &[&Rule] = &[
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,
     &EMPTY_SCRIPT,
+    &TEMPLATE_ESCAPING,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

@@ -187,11 +187,19 @@ pub fn parse(text: &str) -> Result<Parsed, StqlError> {
         depth: 0,
     };
     if p.toks.is_empty() {
-        return Err(p.err(0..text.len(), "the query is empty", Some("write a filter, e.g. `label IN ('stackpack:my-pack')`")));
+        return Err(p.err(
+            0..text.len(),
+            "the query is empty",
+            Some("write a filter, e.g. `label IN ('stackpack:my-pack')`"),
+        ));
     }
     p.or()?;
     if let Some((t, r)) = p.peek_owned() {
-        return Err(p.err(r, &format!("unexpected {}", describe(&t)), Some("join filters with AND or OR")));
+        return Err(p.err(
+            r,
+            &format!("unexpected {}", describe(&t)),
+            Some("join filters with AND or OR"),
+        ));
     }
     Ok(p.parsed)
 }
@@ -227,7 +235,10 @@ impl Parser<'_> {
         self.len..self.len
     }
     fn next_range(&self) -> Range<usize> {
-        self.toks.get(self.pos).map(|(_, r)| r.clone()).unwrap_or_else(|| self.end_range())
+        self.toks
+            .get(self.pos)
+            .map(|(_, r)| r.clone())
+            .unwrap_or_else(|| self.end_range())
     }
     fn is_kw(&self, kw: &str) -> bool {
         matches!(self.peek(), Some(Tok::Word(w)) if w.eq_ignore_ascii_case(kw))
@@ -243,7 +254,11 @@ impl Parser<'_> {
                 Ok(r)
             }
             Some((t, r)) => Err(self.err(r.clone(), &format!("expected {what}, found {}", describe(t)), None)),
-            None => Err(self.err(self.end_range(), &format!("expected {what}, found the end of the query"), None)),
+            None => Err(self.err(
+                self.end_range(),
+                &format!("expected {what}, found the end of the query"),
+                None,
+            )),
         }
     }
 
@@ -327,7 +342,13 @@ impl Parser<'_> {
                 Some((t, r)) => {
                     return Err(self.err(r, &format!("expected an argument name, found {}", describe(&t)), None))
                 }
-                None => return Err(self.err(self.end_range(), "expected an argument name, found the end of the query", None)),
+                None => {
+                    return Err(self.err(
+                        self.end_range(),
+                        "expected an argument name, found the end of the query",
+                        None,
+                    ))
+                }
             };
             if !args.contains(&arg.to_ascii_lowercase().as_str()) {
                 return Err(StqlError {
@@ -404,7 +425,10 @@ impl Parser<'_> {
             Some((t, r)) => {
                 return Err(self.err(
                     r,
-                    &format!("expected `=`, `!=`, `IN` or `NOT IN` after `{field}`, found {}", describe(&t)),
+                    &format!(
+                        "expected `=`, `!=`, `IN` or `NOT IN` after `{field}`, found {}",
+                        describe(&t)
+                    ),
                     None,
                 ))
             }
@@ -499,7 +523,10 @@ mod tests {
         let e = parse("type IN (\"host\"").err();
         assert_eq!(e.as_ref().map(|e| e.range.clone()), Some(15..15));
         let e = parse("typ = \"host\"").err();
-        assert_eq!(e.as_ref().map(|e| (e.range.clone(), e.unknown_name)), Some((0..3, true)));
+        assert_eq!(
+            e.as_ref().map(|e| (e.range.clone(), e.unknown_name)),
+            Some((0..3, true))
+        );
         assert_eq!(e.and_then(|e| e.help), Some("did you mean `type`?".to_string()));
         let e = parse("name = 'x' name = 'y'").err();
         assert_eq!(e.map(|e| e.range), Some(11..15));

@@ -45,7 +45,11 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                 diags.push(d);
             }
             Ok(parsed) => {
-                for f in parsed.filters.iter().filter(|f| f.field == "type" || f.field == "componenttype") {
+                for f in parsed
+                    .filters
+                    .iter()
+                    .filter(|f| f.field == "type" || f.field == "componenttype")
+                {
                     for (value, range) in &f.values {
                         if value.contains("{{") || value.contains('*') || type_names.contains(&value.as_str()) {
                             continue;
@@ -54,12 +58,17 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                         let mut d = Diagnostic::new(
                             &rules::STQL_UNKNOWN_COMPONENT_TYPE,
                             span,
-                            format!("view `{}` selects component type `{value}`, which this pack does not define", node.id.value),
+                            format!(
+                                "view `{}` selects component type `{value}`, which this pack does not define",
+                                node.id.value
+                            ),
                         )
                         .label("no component type with this name");
                         d = match did_you_mean(value, type_names.iter().copied()) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
-                            None => d.help("declare it under `component-types`, or allow SP403 if a dependency defines it"),
+                            None => {
+                                d.help("declare it under `component-types`, or allow SP403 if a dependency defines it")
+                            }
                         };
                         diags.push(d.note("component types from dependencies cannot be checked offline"));
                     }

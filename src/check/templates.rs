@@ -1,0 +1,297 @@
+//! SP3xx: templates and scripts — every sync template parses, its `get` targets resolve,
+//! import-time `{{…}}` in node fields name real variables, scripts are not empty.
+
+use super::rules;
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::load::tree::{Kind, Value};
+use crate::model::resolve::urn_pack;
+use crate::model::{kebab, Body, Node, NodeKind, Pack};
+use crate::source::{Span, Spanned};
+use crate::template;
+use std::collections::BTreeSet;
+
+/// Variables that exist when the `.stj` is imported (reference §3, §5).
+pub const INSTANCE_VARS: [&str; 3] = ["instanceId", "instanceName", "topicName"];
+
+/// The import-time variables of this pack: the instance variables and every step name.
+pub fn import_vars(pack: &Pack) -> Vec<&str> {
+    let mut v: Vec<&str> = INSTANCE_VARS.to_vec();
+    v.extend(pack.manifest.steps.iter().map(|s| s.name.value.as_str()));
+    v
+}
+
+/// What a `get` target in a template stands for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GetTarget {
+    /// A node of this pack.
+    Local(usize),
+    /// A URN of a declared dependency.
+    Dependency,
+    /// A URN of a pack that is not declared.
+    Undeclared(String),
+    /// Not checkable offline (built at sync time, `urn:system:auto:…`, other namespaces).
+    Unchecked,
+    Missing,
+}
+
+/// The URN segment a node's shorthand uses (`check-function` in `check-function:disk`).
+fn segment(node: &Node) -> String {
+    match &node.body {
+        Body::Stj { stj_type, .. } => kebab(&stj_type.value),
+        _ => node.kind.urn_segment().to_string(),
+    }
+}
+
+/// Resolve one `get` target: a full URN, or the shorthand `<segment>:<id>`.
+pub fn resolve_get(pack: &Pack, target: &str) -> GetTarget {
+    let t = target.trim();
+    if t.starts_with("urn:") {
+        if let Some(i) = pack.index.by_urn(t) {
+            return GetTarget::Local(i);
+        }
+        if t.contains("{{") {
+            return GetTarget::Unchecked;
+        }
+        return match urn_pack(t) {
+            None => GetTarget::Unchecked,
+            Some(p) if p == pack.manifest.name.value => GetTarget::Missing,
+            Some(p) if pack.manifest.dependency(p).is_some() => GetTarget::Dependency,
+            Some(p) => GetTarget::Undeclared(p.to_string()),
+        };
+    }
+    if t.contains("{{") {
+        return GetTarget::Unchecked;
+    }
+    let Some((seg, id)) = t.rsplit_once(':') else {
+        return GetTarget::Missing;
+    };
+    pack.nodes
+        .iter()
+        .position(|n| n.id.value == id && segment(n) == seg)
+        .map(GetTarget::Local)
+        .unwrap_or(GetTarget::Missing)
+}
+
+/// Every template file of the pack with the nodes using it (each file once).
+pub fn template_files(pack: &Pack) -> Vec<(&Node, &Spanned<String>)> {
+    let mut seen = BTreeSet::new();
+    pack.nodes
+        .iter()
+        .filter_map(|n| match &n.body {
+            Body::Template(t) if seen.insert(t.template.value.as_str()) => Some((n, &t.template)),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn check(pack: &Pack, diags: &mut Diagnostics) {
+    let vars = import_vars(pack);
+    for (node, path) in template_files(pack) {
+        let Some((file, text)) = pack.text(&path.value) else {
+            continue; // missing or unreadable: reported by the model (SP010, SP001)
+        };
+        match template::scan(text, &vars) {
+            Err(e) => diags.push(
+                Diagnostic::new(
+                    &rules::TEMPLATE_SYNTAX,
+                    Span::new(file, e.range.start, e.range.end),
+                    format!(
+                        "template of {} `{}`: {}",
+                        node.kind.singular(),
+                        node.id.value,
+                        e.message
+                    ),
+                )
+                .related(path.span, "used here")
+                .help("fix the Handlebars syntax; templates are written unescaped (`{{ element.name }}`)"),
+            ),
+            Ok(scanned) => {
+                for w in &scanned.warnings {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::TEMPLATE_ESCAPING,
+                            Span::new(file, w.range.start, w.range.end),
+                            w.message.clone(),
+                        )
+                        .help("write templates unescaped: the compiler escapes sync-time tags itself"),
+                    );
+                }
+                for (target, range) in template::get_targets(&scanned) {
+                    let span = Span::new(file, range.start, range.end);
+                    match resolve_get(pack, &target) {
+                        GetTarget::Local(_) | GetTarget::Dependency | GetTarget::Unchecked => {}
+                        GetTarget::Undeclared(dep) => diags.push(
+                            Diagnostic::new(
+                                &rules::UNDECLARED_DEPENDENCY,
+                                span,
+                                format!("`{target}` belongs to the pack `{dep}`, which is not a declared dependency"),
+                            )
+                            .label("may not be installed")
+                            .help(format!(
+                                "add `{dep} = \"<version>\"` to [dependencies] in stackpack.toml"
+                            )),
+                        ),
+                        GetTarget::Missing => {
+                            let shorthand: Vec<String> = pack
+                                .nodes
+                                .iter()
+                                .map(|n| format!("{}:{}", segment(n), n.id.value))
+                                .collect();
+                            let candidates: Vec<&str> = if target.starts_with("urn:") {
+                                pack.index.urns.iter().map(String::as_str).collect()
+                            } else {
+                                shorthand.iter().map(String::as_str).collect()
+                            };
+                            let mut d = Diagnostic::new(
+                                &rules::UNRESOLVED_TEMPLATE_GET,
+                                span,
+                                format!("`get \"{target}\"` names no node of the pack"),
+                            )
+                            .label("nothing with this URN");
+                            d = match did_you_mean(&target, candidates) {
+                                Some(s) => d.help(format!("did you mean `{s}`?")),
+                                None => d.help("write a full URN, or `<segment>:<id>` of a node of this pack (e.g. `check-function:disk-space`)"),
+                            };
+                            diags.push(d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    let mut seen = BTreeSet::new();
+    for node in &pack.nodes {
+        let script = match &node.body {
+            Body::Script(s) => &s.script,
+            Body::CheckFunction(c) => &c.script,
+            _ => continue,
+        };
+        if !seen.insert(script.value.as_str()) {
+            continue;
+        }
+        if let Some((file, text)) = pack.text(&script.value) {
+            if text.trim().is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::EMPTY_SCRIPT,
+                        script.span,
+                        format!("`{}` is empty", script.value),
+                    )
+                    .related(Span::file_start(file), "this file")
+                    .help(match node.kind {
+                        NodeKind::IdExtractor => "return `Sts.createId(externalId, identifiers, type)` from the script",
+                        NodeKind::CheckFunction => "return a health state (or run state) from the script",
+                        _ => "return the (modified) element from the script",
+                    }),
+                );
+            }
+        }
+    }
+
+    for node in &pack.nodes {
+        node_strings(pack, node, &vars, diags);
+    }
+}
+
+/// `{{x}}` in plain node fields (names, topics, queries, verbatim fields): `x` must be an
+/// import-time variable.
+fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics) {
+    let mut strings: Vec<&Spanned<String>> = vec![&node.name];
+    strings.extend(node.description.iter());
+    strings.extend(node.identifier.iter());
+    let mut owned: Vec<Spanned<String>> = Vec::new();
+    match &node.body {
+        Body::DataSource(ds) => {
+            strings.push(&ds.topic);
+            strings.push(&ds.integration_type);
+        }
+        Body::View(v) => strings.push(&v.query),
+        Body::Sync(s) => {
+            for a in s.component_actions.iter().chain(&s.relation_actions) {
+                strings.extend(a.type_name.iter());
+            }
+        }
+        Body::Stj { fields, .. } => collect_strings(fields, &mut owned, 0),
+        _ => {}
+    }
+    for s in strings.into_iter().chain(owned.iter()) {
+        for (root, from, to) in import_tags(&s.value) {
+            if vars.contains(&root.as_str()) {
+                continue;
+            }
+            let span = super::views::value_sub_span(pack, s, from, to);
+            let mut d = Diagnostic::new(
+                &rules::UNKNOWN_IMPORT_VARIABLE,
+                span,
+                format!("`{{{{{root}}}}}` is not an import-time variable"),
+            )
+            .label("renders as an empty string at import");
+            d = match did_you_mean(&root, vars.iter().copied()) {
+                Some(v) => d.help(format!("did you mean `{v}`?")),
+                None => d.help(format!(
+                    "import-time variables are {} (add a [[steps]] entry to ask the user for a value)",
+                    vars.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                )),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<Spanned<String>>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &v.kind {
+        Kind::Str(s) => out.push(Spanned::new(s.clone(), v.span)),
+        Kind::Seq(items) => items.iter().for_each(|i| collect_strings(i, out, depth + 1)),
+        Kind::Map(m) => m.entries.iter().for_each(|(_, i)| collect_strings(i, out, depth + 1)),
+        _ => {}
+    }
+}
+
+/// Unescaped `{{ var … }}` tags whose head is a plain variable: `(root, start, end)` byte range
+/// of the whole tag. Helpers (`get`, `include`, blocks, `else`) and escaped tags are skipped.
+fn import_tags(s: &str) -> Vec<(String, usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(rel) = s.get(i..).and_then(|r| r.find("{{")) {
+        let start = i + rel;
+        let Some(close) = s[start + 2..].find("}}") else { break };
+        let end = start + 2 + close + 2;
+        i = end;
+        if start > 0 && s.as_bytes()[start - 1] == b'\\' {
+            continue;
+        }
+        let inner = s[start + 2..end - 2].trim_matches(|c: char| c == '{' || c == '}' || c == '~' || c.is_whitespace());
+        if inner.starts_with(['#', '/', '!', '>', '^']) || inner.is_empty() {
+            continue;
+        }
+        let head = inner.split_whitespace().next().unwrap_or("");
+        if head.contains(['(', '"', '\'']) || inner.split_whitespace().count() > 1 {
+            continue; // a helper call
+        }
+        if matches!(head, "else" | "this") {
+            continue;
+        }
+        let root = head.split(['.', '/', '[']).next().unwrap_or("").to_string();
+        if !root.is_empty() {
+            out.push((root, start, end));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_tags_are_found() {
+        let t = import_tags("sts_{{topicName}}_\\{{element.x\\}} {{ get \"u\" }} {{#if a}}{{ instanceId }}");
+        let roots: Vec<_> = t.iter().map(|(r, _, _)| r.as_str()).collect();
+        assert_eq!(roots, vec!["topicName", "instanceId"]);
+        assert_eq!(t[0].1, 4);
+    }
+}
