@@ -147,7 +147,11 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                                 span,
                                 format!("`get \"{target}\"` names no node of the pack"),
                             )
-                            .label("nothing with this URN");
+                            .label(if target.starts_with("urn:") {
+                                "no node with this URN"
+                            } else {
+                                "no node with this segment and id"
+                            });
                             d = match did_you_mean(&target, candidates) {
                                 Some(s) => d.help(format!("did you mean `{s}`?")),
                                 None => d.help("write a full URN, or `<segment>:<id>` of a node of this pack (e.g. `check-function:disk-space`)"),
@@ -170,7 +174,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         if !seen.insert(script.value.as_str()) {
             continue;
         }
-        if let Some((file, text)) = pack.text(&script.value) {
+        if let Some((_, text)) = pack.text(&script.value) {
             if text.trim().is_empty() {
                 diags.push(
                     Diagnostic::new(
@@ -178,7 +182,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                         script.span,
                         format!("`{}` is empty", script.value),
                     )
-                    .related(Span::file_start(file), "this file")
+                    .label("this file has no code")
                     .help(match node.kind {
                         NodeKind::IdExtractor => "return `Sts.createId(externalId, identifiers, type)` from the script",
                         NodeKind::CheckFunction => "return a health state (or run state) from the script",
