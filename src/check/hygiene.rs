@@ -1,7 +1,6 @@
 //! SP9xx: hygiene — nodes nothing references and files nothing uses.
 
 use super::rules;
-use super::templates::{resolve_get, template_files, GetTarget};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::display_path;
 use crate::load::tree::{Kind, Value};
@@ -23,12 +22,14 @@ const NEEDS_A_USER: [NodeKind; 7] = [
 /// Directories whose files must be referenced by a node or the manifest.
 const REFERENCED_DIRS: [&str; 3] = ["scripts/", "templates/", "icons/"];
 
-pub fn check(pack: &Pack, diags: &mut Diagnostics) {
-    unused_nodes(pack, diags);
+/// Run the SP9xx rules; `reached_by_templates` are the nodes templates `get` (from
+/// [`super::templates::check`]).
+pub fn check(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostics) {
+    unused_nodes(pack, reached_by_templates, diags);
     unused_files(pack, diags);
 }
 
-fn unused_nodes(pack: &Pack, diags: &mut Diagnostics) {
+fn unused_nodes(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostics) {
     let mut used = vec![false; pack.nodes.len()];
     let mut mark = |r: &Ref, kinds: &[NodeKind], pack: &Pack| {
         // A wrong-kind reference counts as a use too: it is already an error of its own.
@@ -67,20 +68,9 @@ fn unused_nodes(pack: &Pack, diags: &mut Diagnostics) {
             _ => {}
         }
     }
-    let vars = super::templates::import_vars(pack);
-    for (_, path) in template_files(pack) {
-        let Some((_, text)) = pack.text(&path.value) else {
-            continue;
-        };
-        let Ok(scanned) = crate::template::scan(text, &vars) else {
-            continue;
-        };
-        for (target, _) in crate::template::get_targets(&scanned) {
-            if let GetTarget::Local(i) = resolve_get(pack, &target) {
-                if let Some(u) = used.get_mut(i) {
-                    *u = true;
-                }
-            }
+    for &i in reached_by_templates {
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
         }
     }
     // Verbatim nodes may point at anything by URN.

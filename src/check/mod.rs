@@ -29,9 +29,9 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     let mut diags = Diagnostics::new();
     manifest::check(pack, &mut diags);
     refs::check(pack, &mut diags);
-    templates::check(pack, &mut diags);
+    let reached = templates::check(pack, &mut diags);
     views::check(pack, &mut diags);
-    hygiene::check(pack, &mut diags);
+    hygiene::check(pack, &reached, &mut diags);
     diags
 }
 

@@ -8,7 +8,7 @@ use crate::model::resolve::urn_pack;
 use crate::model::{kebab, Body, Node, NodeKind, Pack};
 use crate::source::{Span, Spanned};
 use crate::template;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Variables that exist when the `.stj` is imported (reference §3, §5).
 pub const INSTANCE_VARS: [&str; 3] = ["instanceId", "instanceName", "topicName"];
@@ -42,34 +42,48 @@ fn segment(node: &Node) -> String {
     }
 }
 
-/// Resolve one `get` target: a full URN, or the shorthand `<segment>:<id>`.
-pub fn resolve_get(pack: &Pack, target: &str) -> GetTarget {
-    let t = target.trim();
-    if t.starts_with("urn:") {
-        if let Some(i) = pack.index.by_urn(t) {
-            return GetTarget::Local(i);
+/// Resolves `get` targets: full URNs, or the shorthand `<segment>:<id>` (looked up in a table
+/// built once per pack).
+pub struct GetResolver<'a> {
+    pack: &'a Pack,
+    shorthand: HashMap<String, usize>,
+}
+
+impl<'a> GetResolver<'a> {
+    pub fn new(pack: &'a Pack) -> GetResolver<'a> {
+        let mut shorthand = HashMap::with_capacity(pack.nodes.len());
+        for (i, n) in pack.nodes.iter().enumerate() {
+            shorthand.entry(format!("{}:{}", segment(n), n.id.value)).or_insert(i);
+        }
+        GetResolver { pack, shorthand }
+    }
+
+    /// Resolve one `get` target.
+    pub fn resolve(&self, target: &str) -> GetTarget {
+        let pack = self.pack;
+        let t = target.trim();
+        if t.starts_with("urn:") {
+            if let Some(i) = pack.index.by_urn(t) {
+                return GetTarget::Local(i);
+            }
+            if t.contains("{{") {
+                return GetTarget::Unchecked;
+            }
+            return match urn_pack(t) {
+                None => GetTarget::Unchecked,
+                Some(p) if p == pack.manifest.name.value => GetTarget::Missing,
+                Some(p) if pack.manifest.dependency(p).is_some() => GetTarget::Dependency,
+                Some(p) => GetTarget::Undeclared(p.to_string()),
+            };
         }
         if t.contains("{{") {
             return GetTarget::Unchecked;
         }
-        return match urn_pack(t) {
-            None => GetTarget::Unchecked,
-            Some(p) if p == pack.manifest.name.value => GetTarget::Missing,
-            Some(p) if pack.manifest.dependency(p).is_some() => GetTarget::Dependency,
-            Some(p) => GetTarget::Undeclared(p.to_string()),
-        };
+        match self.shorthand.get(t) {
+            Some(&i) => GetTarget::Local(i),
+            None => GetTarget::Missing,
+        }
     }
-    if t.contains("{{") {
-        return GetTarget::Unchecked;
-    }
-    let Some((seg, id)) = t.rsplit_once(':') else {
-        return GetTarget::Missing;
-    };
-    pack.nodes
-        .iter()
-        .position(|n| n.id.value == id && segment(n) == seg)
-        .map(GetTarget::Local)
-        .unwrap_or(GetTarget::Missing)
 }
 
 /// Every template file of the pack with the nodes using it (each file once).
@@ -84,8 +98,11 @@ pub fn template_files(pack: &Pack) -> Vec<(&Node, &Spanned<String>)> {
         .collect()
 }
 
-pub fn check(pack: &Pack, diags: &mut Diagnostics) {
+/// Run the SP3xx rules. Returns the nodes that templates reach through `get` (for SP901).
+pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
     let vars = import_vars(pack);
+    let gets = GetResolver::new(pack);
+    let mut reached = Vec::new();
     for (node, path) in template_files(pack) {
         let Some((file, text)) = pack.text(&path.value) else {
             continue; // missing or unreadable: reported by the model (SP010, SP001)
@@ -118,8 +135,9 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                 }
                 for (target, range) in template::get_targets(&scanned) {
                     let span = Span::new(file, range.start, range.end);
-                    match resolve_get(pack, &target) {
-                        GetTarget::Local(_) | GetTarget::Dependency | GetTarget::Unchecked => {}
+                    match gets.resolve(&target) {
+                        GetTarget::Local(i) => reached.push(i),
+                        GetTarget::Dependency | GetTarget::Unchecked => {}
                         GetTarget::Undeclared(dep) => diags.push(
                             Diagnostic::new(
                                 &rules::UNDECLARED_DEPENDENCY,
@@ -196,6 +214,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     for node in &pack.nodes {
         node_strings(pack, node, &vars, diags);
     }
+    reached
 }
 
 /// `{{x}}` in plain node fields (names, topics, queries, verbatim fields): `x` must be an
