@@ -140,6 +140,22 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         }
     }
 
+    if let Some(ts) = &m.provisioning.topic_step {
+        if !m.steps.iter().any(|s| s.name.value == ts.value) {
+            let mut d = Diagnostic::new(
+                &rules::UNKNOWN_TOPIC_STEP,
+                ts.span,
+                format!("`topic-step` names `{}`, which is not an install step", ts.value),
+            )
+            .label("no [[steps]] entry with this name");
+            d = match did_you_mean(&ts.value, m.steps.iter().map(|s| s.name.value.as_str())) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("add a [[steps]] entry whose value identifies the instance (e.g. its URL)"),
+            };
+            diags.push(d);
+        }
+    }
+
     let all = registry::all();
     for a in &m.lint.allow {
         if a.reason.value.trim().is_empty() {

@@ -3,7 +3,7 @@
 
 use super::{is_identifier, rules};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
-use crate::model::{Body, Node, NodeKind, Pack, Ref, Resolved, Scope};
+use crate::model::{Body, Node, NodeKind, Pack, ParamType, Ref, Resolved, Scope};
 use std::collections::HashMap;
 
 /// `^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,\-.:=@;$_!*'%/?#]+$` (reference §4.1), checked
@@ -141,6 +141,27 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
                 let mut seen: HashMap<&str, &crate::source::Spanned<String>> = HashMap::new();
                 for p in &cf.parameters {
                     param_name(&p.name, "check function parameter", diags);
+                    let why = match p.ty.value {
+                        ParamType::StructType => {
+                            Some("`struct` is the system parameter of mapping, id extractor and template functions")
+                        }
+                        ParamType::ScriptMetricQuery => {
+                            Some("`script-metric-query` parameters belong to monitor functions")
+                        }
+                        _ => None,
+                    };
+                    if let Some(why) = why {
+                        diags.push(
+                            Diagnostic::new(
+                                &rules::PARAMETER_TYPE_FOR_KIND,
+                                p.ty.span,
+                                format!("check function `{}` has a `{}` parameter", node.id.value, p.ty.value.name()),
+                            )
+                            .label("not a check function input")
+                            .note(why)
+                            .help("check functions read streams and values: use metric-stream, event-stream, run-state, string or double"),
+                        );
+                    }
                     match seen.get(p.name.value.as_str()) {
                         Some(first) => diags.push(
                             Diagnostic::new(
@@ -227,6 +248,35 @@ fn mentions_word(text: &str, word: &str) -> bool {
 }
 
 fn identifier(pack: &Pack, node: &Node, diags: &mut Diagnostics) {
+    if node.scope == Scope::Instance && !pack.manifest.multi_instance {
+        let at =
+            pack.sources
+                .get(node.id.span.file)
+                .and_then(|f| {
+                    // The model keeps no span for `scope`: find `scope: instance` in the node's text.
+                    let start = node.span.start as usize;
+                    let text = f.text.get(start..node.span.end as usize)?;
+                    let key = text.find("scope:")?;
+                    let value = key + "scope:".len();
+                    let rel = value + text[value..].find("instance")?;
+                    text[value..rel].trim().trim_matches(['"', '\'']).is_empty().then(|| {
+                        crate::source::Span::new(node.id.span.file, start + rel, start + rel + "instance".len())
+                    })
+                })
+                .unwrap_or(node.id.span);
+        diags.push(
+            Diagnostic::new(
+                &rules::INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK,
+                at,
+                format!(
+                    "`{}` is instance-scoped, but the pack is not multi-instance",
+                    node.id.value
+                ),
+            )
+            .label("no instance template would create this node")
+            .help("set `multi-instance = true` in stackpack.toml, or use `scope: shared`"),
+        );
+    }
     let Some(id) = &node.identifier else { return };
     if !urn_is_valid(&id.value) {
         diags.push(

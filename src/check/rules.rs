@@ -68,6 +68,13 @@ pub const ALLOW_ERROR_CODE: Rule = Rule {
     summary: "A `[lint] allow` entry names a rule at error level: errors cannot be suppressed, so it has no effect.",
     example: "allow = [{ code = \"SP203\", reason = \"…\" }]",
 };
+pub const UNKNOWN_TOPIC_STEP: Rule = Rule {
+    code: "SP110",
+    name: "unknown-topic-step",
+    severity: Severity::Error,
+    summary: "`[provisioning] topic-step` names no install step, so the instance's topic cannot be built.",
+    example: "topic-step = \"url\" without a [[steps]] entry named `url`",
+};
 
 // ---- SP2xx: nodes and references -----------------------------------------------------------
 
@@ -154,6 +161,20 @@ pub const UNUSUAL_MERGE_STRATEGY: Rule = Rule {
     severity: Severity::Warning,
     summary: "A sync action's merge strategy is not `MergePreferTheirs`, the only one seen in real packs.",
     example: "merge-strategy: MergePreferMine",
+};
+pub const PARAMETER_TYPE_FOR_KIND: Rule = Rule {
+    code: "SP213",
+    name: "parameter-type-for-kind",
+    severity: Severity::Warning,
+    summary: "A check function parameter has a type meant for other functions (`struct` is the system parameter of mappings, id extractors and templates; `script-metric-query` is for monitors).",
+    example: "check-functions: [{ parameters: [{ name: element, type: struct }] }]",
+};
+pub const INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK: Rule = Rule {
+    code: "SP214",
+    name: "instance-scope-in-single-instance-pack",
+    severity: Severity::Error,
+    summary: "A node is instance-scoped but the pack is not `multi-instance`, so no instance template would create it.",
+    example: "scope: instance without `multi-instance = true`",
 };
 
 // ---- SP3xx: templates and scripts ----------------------------------------------------------
@@ -253,6 +274,7 @@ pub const RULES: &[&Rule] = &[
     &ALLOW_WITHOUT_REASON,
     &ALLOW_UNKNOWN_CODE,
     &ALLOW_ERROR_CODE,
+    &UNKNOWN_TOPIC_STEP,
     &DUPLICATE_ID,
     &DUPLICATE_URN,
     &UNRESOLVED_REFERENCE,
@@ -265,6 +287,8 @@ pub const RULES: &[&Rule] = &[
     &INVALID_IDENTIFIER,
     &INSTANCE_URN_WITHOUT_INSTANCE_ID,
     &UNUSUAL_MERGE_STRATEGY,
+    &PARAMETER_TYPE_FOR_KIND,
+    &INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK,
     &TEMPLATE_SYNTAX,
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,
