@@ -6,6 +6,7 @@
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
+pub mod schema_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ pub enum Command {
     Lint(lint::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
+    /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
+    Schema(schema_cmd::Args),
 }
 
 /// Exit codes.
@@ -47,5 +50,6 @@ pub fn run(command: Command) -> u8 {
     match command {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
     }
 }
