@@ -214,9 +214,9 @@ fn fuzz(seed_pack: &Path, seed: u64, iterations: usize, via_binary_every: usize)
 fn mutated_fixture_packs_never_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let fixtures = root.join("tests/fixtures/lint");
-    fuzz(&fixtures.join("valid"), 0x5eed_0001, 200, 10);
-    fuzz(&fixtures.join("SP404-view-health-function-kind"), 0x5eed_0002, 80, 20);
-    fuzz(&fixtures.join("SP106-duplicate-step-name"), 0x5eed_0003, 40, 20);
+    fuzz(&fixtures.join("valid"), 0x5eed_0001, 150, 10);
+    fuzz(&fixtures.join("SP404-view-health-function-kind"), 0x5eed_0002, 60, 20);
+    fuzz(&fixtures.join("SP106-duplicate-step-name"), 0x5eed_0003, 30, 15);
 }
 
 #[test]
@@ -224,6 +224,6 @@ fn mutated_example_pack_never_panics() {
     // The example pack (`stackpack/`) lands in main later; mutate it when present.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("stackpack");
     if example.join("stackpack.toml").is_file() {
-        fuzz(&example, 0x5eed_00e1, 200, 10);
+        fuzz(&example, 0x5eed_00e1, 100, 10);
     }
 }

@@ -452,3 +452,31 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_pattern() {
+        assert!(urn_is_valid("urn:stackpack:agent:shared:layer:hosts"));
+        assert!(urn_is_valid("urn:stackpack:sap:instance:{{instanceId}}:sync:sap"));
+        assert!(urn_is_valid("urn:system:auto:component-type:x(1)"));
+        assert!(!urn_is_valid("urn:stackpack:agent:shared:layer:My Hosts"));
+        assert!(!urn_is_valid("urn:Stackpack:agent"));
+        assert!(!urn_is_valid("stackpack:agent:layer:x"));
+        assert!(!urn_is_valid("urn:stackpack"));
+        assert!(!urn_is_valid("urn:a-very-long-namespace-identifier-over-32:x"));
+    }
+
+    #[test]
+    fn whole_words_only() {
+        assert!(mentions_word(
+            "element = topologyElement.asReadonlyMap()",
+            "topologyElement"
+        ));
+        assert!(!mentions_word("element = topologyElements", "topologyElement"));
+        assert!(!mentions_word("mystruct.x", "struct"));
+        assert!(mentions_word("return struct", "struct"));
+    }
+}

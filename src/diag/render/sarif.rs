@@ -9,6 +9,8 @@ use crate::source::SourceMap;
 use serde_json::{json, Value};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+/// Guess: the project has no published home yet (nothing in the repository names one); replace
+/// this when it has. Code-scanning only shows it as a link.
 pub const INFORMATION_URI: &str = "https://github.com/stackvista/stackpack";
 
 fn level(s: Severity) -> &'static str {
