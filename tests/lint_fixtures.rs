@@ -154,3 +154,16 @@ fn io_failures_exit_2() {
     assert_eq!(status, 2, "no manifest: {stderr}");
     assert!(stderr.contains("stackpack.toml"));
 }
+
+#[test]
+fn example_pack_lints_clean() {
+    // The example pack `stackpack/` is the dogfood: it must stay free of findings.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("stackpack");
+    if !example.join("stackpack.toml").is_file() {
+        return;
+    }
+    let (status, stdout, stderr) = run_in(&example, &["lint", ".", "--format", "json", "--deny", "warnings"]);
+    assert_eq!(status, 0, "{stdout}{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    assert_eq!(json["diagnostics"], Value::Array(vec![]), "{stdout}");
+}

@@ -224,6 +224,6 @@ fn mutated_example_pack_never_panics() {
     // The example pack (`stackpack/`) lands in main later; mutate it when present.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("stackpack");
     if example.join("stackpack.toml").is_file() {
-        fuzz(&example, 0x5eed_00e1, 100, 10);
+        fuzz(&example, 0x5eed_00e1, 60, 10);
     }
 }

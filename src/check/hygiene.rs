@@ -82,7 +82,15 @@ fn unused_nodes(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnos
     }
     if !stj_strings.is_empty() {
         for (i, urn) in pack.index.urns.iter().enumerate() {
-            if stj_strings.iter().any(|s| s.contains(urn.as_str())) {
+            let Some(node) = pack.nodes.get(i) else { continue };
+            if !NEEDS_A_USER.contains(&node.kind) {
+                continue;
+            }
+            let shorthand = format!("\"{}:{}\"", node.kind.urn_segment(), node.id.value);
+            if stj_strings
+                .iter()
+                .any(|s| s.contains(urn.as_str()) || s.contains(&shorthand))
+            {
                 if let Some(u) = used.get_mut(i) {
                     *u = true;
                 }

@@ -215,6 +215,20 @@ pub const TEMPLATE_ESCAPING: Rule = Rule {
         "A template mixes escaped and unescaped delimiters (`\\{{ … }}`, a block opened escaped and closed unescaped).",
     example: "\\{{#if x}} … {{/if}}",
 };
+pub const IMPORT_VARIABLE_IN_SHARED_NODE: Rule = Rule {
+    code: "SP306",
+    name: "import-variable-in-shared-node",
+    severity: Severity::Warning,
+    summary: "An import-time variable is used in a shared node (or a single-instance pack): the shared template is imported without arguments, so it renders empty.",
+    example: "name: \"ACME {{instanceName}}\" on a node with `scope: shared`",
+};
+pub const HANDLEBARS_IN_SCRIPT: Rule = Rule {
+    code: "SP307",
+    name: "handlebars-in-script",
+    severity: Severity::Warning,
+    summary: "A Groovy script contains `{{` or `}}` (nested closures): the import pass that includes it would read them as Handlebars.",
+    example: "list.each { if (it) { n++ }}",
+};
 
 // ---- SP4xx: views and STQL -----------------------------------------------------------------
 
@@ -294,6 +308,8 @@ pub const RULES: &[&Rule] = &[
     &UNRESOLVED_TEMPLATE_GET,
     &EMPTY_SCRIPT,
     &TEMPLATE_ESCAPING,
+    &IMPORT_VARIABLE_IN_SHARED_NODE,
+    &HANDLEBARS_IN_SCRIPT,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

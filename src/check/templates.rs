@@ -7,7 +7,7 @@ use crate::load::tree::{Kind, Value};
 use crate::model::resolve::urn_pack;
 use crate::model::{kebab, Body, Node, NodeKind, Pack};
 use crate::source::{Span, Spanned};
-use crate::template;
+use crate::template::{self, TagKind};
 use std::collections::{BTreeSet, HashMap};
 
 /// Variables that exist when the `.stj` is imported (reference §3, §5).
@@ -123,6 +123,33 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
                 .help("fix the Handlebars syntax; templates are written unescaped (`{{ element.name }}`)"),
             ),
             Ok(scanned) => {
+                if !has_instance_args(pack, &path.value) {
+                    for tag in &scanned.tags {
+                        if tag.escaped
+                            || tag.phase != template::Phase::Import
+                            || !matches!(tag.kind, TagKind::Expr | TagKind::Raw | TagKind::BlockOpen)
+                        {
+                            continue;
+                        }
+                        let var = if tag.args.is_empty() && tag.kind != TagKind::BlockOpen {
+                            Some(tag.root())
+                        } else {
+                            tag.args
+                                .first()
+                                .filter(|a| a.kind == template::ArgKind::Path)
+                                .and_then(|a| a.text.split(['.', '/', '[']).next())
+                        };
+                        if let Some(var) = var.filter(|v| vars.contains(v)) {
+                            diags.push(shared_var(
+                                pack,
+                                Span::new(file, tag.range.start, tag.range.end),
+                                var,
+                                &format!("the template of {} `{}`", node.kind.singular(), node.id.value),
+                                &format!("{} `{}`", node.kind.singular(), node.id.value),
+                            ));
+                        }
+                    }
+                }
                 for w in &scanned.warnings {
                     diags.push(
                         Diagnostic::new(
@@ -192,7 +219,18 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
         if !seen.insert(script.value.as_str()) {
             continue;
         }
-        if let Some((_, text)) = pack.text(&script.value) {
+        if let Some((file, text)) = pack.text(&script.value) {
+            if let Some(at) = text.find("{{").or_else(|| text.find("}}")) {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::HANDLEBARS_IN_SCRIPT,
+                        Span::new(file, at, at + 2),
+                        format!("`{}` contains `{}`", script.value, &text[at..at + 2]),
+                    )
+                    .label("read as a Handlebars delimiter when the script is included at import")
+                    .help("put a space or a line break between the braces (`} }`)"),
+                );
+            }
             if text.trim().is_empty() {
                 diags.push(
                     Diagnostic::new(
@@ -217,6 +255,31 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
     reached
 }
 
+/// Whether some node using the template file `path` is imported with the instance arguments.
+fn has_instance_args(pack: &Pack, path: &str) -> bool {
+    pack.manifest.multi_instance
+        && pack.nodes.iter().any(|n| {
+            n.scope == crate::model::Scope::Instance && matches!(&n.body, Body::Template(t) if t.template.value == path)
+        })
+}
+
+/// SP306 for `var` used in `place` (the node itself or its template) of the node `node`.
+fn shared_var(pack: &Pack, span: Span, var: &str, place: &str, node: &str) -> Diagnostic {
+    let what = place;
+    let help = if pack.manifest.multi_instance {
+        format!("make {node} instance-scoped (`scope: instance`), or remove `{var}`")
+    } else {
+        format!("this pack is single-instance: set `multi-instance = true` and `scope: instance` on {node}, or remove `{var}`")
+    };
+    Diagnostic::new(
+        &rules::IMPORT_VARIABLE_IN_SHARED_NODE,
+        span,
+        format!("`{var}` is used in {what}, which is imported without instance arguments"),
+    )
+    .label("renders as an empty string")
+    .help(help)
+}
+
 /// `{{x}}` in plain node fields (names, topics, queries, verbatim fields): `x` must be an
 /// import-time variable.
 fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics) {
@@ -238,9 +301,15 @@ fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics
         Body::Stj { fields, .. } => collect_strings(fields, &mut owned, 0),
         _ => {}
     }
+    let instance_args = node.scope == crate::model::Scope::Instance && pack.manifest.multi_instance;
     for s in strings.into_iter().chain(owned.iter()) {
         for (root, from, to) in import_tags(&s.value) {
             if vars.contains(&root.as_str()) {
+                if !instance_args {
+                    let span = super::views::value_sub_span(pack, s, from, to);
+                    let what = format!("{} `{}`", node.kind.singular(), node.id.value);
+                    diags.push(shared_var(pack, span, &root, &what, &what));
+                }
                 continue;
             }
             let span = super::views::value_sub_span(pack, s, from, to);
