@@ -167,3 +167,36 @@ fn example_pack_lints_clean() {
     let json: Value = serde_json::from_str(&stdout).unwrap_or_default();
     assert_eq!(json["diagnostics"], Value::Array(vec![]), "{stdout}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_the_pack_is_reported() {
+    // Symlinks cannot be committed portably, so this fixture is built at test time.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let outside = tmp.path().join("outside.groovy");
+    std::fs::write(&outside, "return element\n").expect("write");
+    let pack = tmp.path().join("pack");
+    let valid = fixtures_dir().join("valid");
+    let mut stack = vec![(valid.clone(), pack.clone())];
+    while let Some((from, to)) = stack.pop() {
+        std::fs::create_dir_all(&to).expect("mkdir");
+        for e in std::fs::read_dir(&from).expect("read_dir").filter_map(Result::ok) {
+            if e.path().is_dir() {
+                stack.push((e.path(), to.join(e.file_name())));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    std::fs::remove_file(pack.join("scripts/cpu.groovy")).expect("rm");
+    std::os::unix::fs::symlink(&outside, pack.join("scripts/cpu.groovy")).expect("symlink");
+    let (status, stdout, _) = run_in(&pack, &["lint", ".", "--format", "json"]);
+    assert_eq!(status, 1);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let diags = json["diagnostics"].as_array().cloned().unwrap_or_default();
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "SP009" && d["file"] == "nodes/pack.yaml")
+        .unwrap_or_else(|| panic!("SP009 at the script reference expected: {diags:#?}"));
+    assert!(d["message"].as_str().is_some_and(|m| m.contains("scripts/cpu.groovy")));
+}

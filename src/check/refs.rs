@@ -365,9 +365,8 @@ fn needs(kinds: &[NodeKind]) -> String {
     kinds.iter().map(|k| k.singular()).collect::<Vec<_>>().join(" or ")
 }
 
-/// Check one reference; report and return `None` unless it resolves to a local node (its
-/// index) or a dependency URN (`Some(usize::MAX)` is never returned: dependencies give `None`
-/// without a finding).
+/// Check one reference: report it unless it resolves to a node of one of `kinds` or to a URN
+/// of a declared dependency. Returns the index of the local node it resolves to.
 pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &mut Diagnostics) -> Option<usize> {
     let raw = r.raw.value.trim();
     match pack.resolve(r, kinds) {

@@ -21,11 +21,15 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// A path as a relative SARIF URI: forward slashes, no leading `./`.
+/// A path as a SARIF URI: relative with forward slashes and no leading `./` (absolute paths,
+/// when the user named the pack by one, become `file://` URIs).
 fn uri(path: &str) -> String {
     let p = path.replace('\\', "/");
     let p = p.trim_start_matches("./");
     let mut out = String::new();
+    if p.starts_with('/') {
+        out.push_str("file://");
+    }
     for c in p.chars() {
         match c {
             ' ' => out.push_str("%20"),
@@ -152,5 +156,6 @@ mod tests {
     fn uris_are_relative_with_forward_slashes() {
         assert_eq!(uri("./pack/nodes/a b.yaml"), "pack/nodes/a%20b.yaml");
         assert_eq!(uri("pack\\x.yaml"), "pack/x.yaml");
+        assert_eq!(uri("/tmp/pack/x.yaml"), "file:///tmp/pack/x.yaml");
     }
 }
