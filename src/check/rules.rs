@@ -222,13 +222,6 @@ pub const IMPORT_VARIABLE_IN_SHARED_NODE: Rule = Rule {
     summary: "An import-time variable is used in a shared node (or a single-instance pack): the shared template is imported without arguments, so it renders empty.",
     example: "name: \"ACME {{instanceName}}\" on a node with `scope: shared`",
 };
-pub const HANDLEBARS_IN_SCRIPT: Rule = Rule {
-    code: "SP307",
-    name: "handlebars-in-script",
-    severity: Severity::Warning,
-    summary: "A Groovy script contains `{{` or `}}` (nested closures): the import pass that includes it would read them as Handlebars.",
-    example: "list.each { if (it) { n++ }}",
-};
 
 // ---- SP4xx: views and STQL -----------------------------------------------------------------
 
@@ -309,7 +302,6 @@ pub const RULES: &[&Rule] = &[
     &EMPTY_SCRIPT,
     &TEMPLATE_ESCAPING,
     &IMPORT_VARIABLE_IN_SHARED_NODE,
-    &HANDLEBARS_IN_SCRIPT,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

@@ -219,18 +219,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
         if !seen.insert(script.value.as_str()) {
             continue;
         }
-        if let Some((file, text)) = pack.text(&script.value) {
-            if let Some(at) = text.find("{{").or_else(|| text.find("}}")) {
-                diags.push(
-                    Diagnostic::new(
-                        &rules::HANDLEBARS_IN_SCRIPT,
-                        Span::new(file, at, at + 2),
-                        format!("`{}` contains `{}`", script.value, &text[at..at + 2]),
-                    )
-                    .label("read as a Handlebars delimiter when the script is included at import")
-                    .help("put a space or a line break between the braces (`} }`)"),
-                );
-            }
+        if let Some((_, text)) = pack.text(&script.value) {
             if text.trim().is_empty() {
                 diags.push(
                     Diagnostic::new(
