@@ -200,3 +200,21 @@ fn symlink_out_of_the_pack_is_reported() {
         .unwrap_or_else(|| panic!("SP009 at the script reference expected: {diags:#?}"));
     assert!(d["message"].as_str().is_some_and(|m| m.contains("scripts/cpu.groovy")));
 }
+
+#[test]
+fn no_unused_warnings_when_part_of_the_model_is_missing() {
+    // The sync lacks `data-source`, so it is dropped from the model: its data source, id
+    // extractors and templates look unused, but saying so would only add noise to the error.
+    let dir = fixtures_dir().join("SP006-missing-field-in-sync");
+    let (status, stdout, _) = run_in(&dir, &["lint", ".", "--format", "json"]);
+    assert_eq!(status, 1);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_default();
+    let codes: Vec<String> = json["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(codes, vec!["SP006"]);
+}

@@ -35,10 +35,24 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     diags
 }
 
+/// Load-stage errors after which part of the model is missing (a file that did not parse, a
+/// node dropped for a missing or mistyped field): "unused" findings are then unreliable.
+const MODEL_INCOMPLETE: [&str; 6] = ["SP001", "SP002", "SP005", "SP006", "SP007", "SP008"];
+
 /// Drop findings whose code the manifest allows. Errors that make the output invalid cannot be
 /// allowed away: only warnings and infos are suppressible. Entries without a reason suppress
 /// nothing (SP107 reports them).
+///
+/// Also drops the unused-node and unused-file warnings (SP901, SP902) when a load-stage error
+/// left part of the model unread: the references that would use those nodes and files may be
+/// in what was lost, and the errors come first anyway.
 pub fn apply_allow(pack: &Pack, diags: &mut Diagnostics) {
+    let incomplete = diags
+        .iter()
+        .any(|d| d.severity == Severity::Error && MODEL_INCOMPLETE.contains(&d.code));
+    if incomplete {
+        diags.retain(|d| d.code != rules::UNUSED_NODE.code && d.code != rules::UNUSED_FILE.code);
+    }
     let allowed: Vec<&str> = pack
         .manifest
         .lint
