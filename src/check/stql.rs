@@ -13,10 +13,15 @@
 //! value      := '…' | "…" | word | number
 //! ```
 //!
-//! Fields and functions are the ones StackState documents for STQL filters (guess: the exact
-//! list is not in reference/; `name`, `type`, `layer`, `domain`, `environment`, `label`,
-//! `healthstate`, `identifier` are the documented basic filters, `id`, `tag`, `identifiers`
-//! and `componenttype` are accepted leniently). Errors carry byte offsets into the query text.
+//! A filter directly followed by `NOT` is an implicit `AND NOT` (`name IN ("a") NOT label = "b"`).
+//!
+//! Vocabulary (StackState docs, `use/stackstate-ui/…/stql_reference.md` in the public
+//! stackstate-docs repository; not in reference/): the filters `domain`, `environment`,
+//! `healthstate`, `label`, `layer`, `name`, `type` (`*` as a whole value is a wildcard), and the
+//! functions `withNeighborsOf(components = (<filter>), levels = "all" | 1…15, direction = "up" |
+//! "down" | "both")` and the deprecated `withCauseOf`. Guess (not in reference/): `identifier`,
+//! `identifiers`, `id`, `tag` and `componenttype` are accepted too, as later docs and tools use
+//! some of them. Errors carry byte offsets into the query text.
 
 use std::ops::Range;
 
@@ -277,8 +282,12 @@ impl Parser<'_> {
     }
     fn and(&mut self) -> Result<(), StqlError> {
         self.not()?;
-        while self.is_kw("and") {
-            self.pos += 1;
+        loop {
+            if self.is_kw("and") {
+                self.pos += 1;
+            } else if !self.is_kw("not") {
+                break; // `a NOT b` is `a AND NOT b`
+            }
             self.not()?;
         }
         Ok(())
@@ -376,7 +385,27 @@ impl Parser<'_> {
                     }
                 }
                 _ => {
-                    self.value()?;
+                    let (value, range) = self.value()?;
+                    let ok = match arg.to_ascii_lowercase().as_str() {
+                        "levels" => {
+                            value.eq_ignore_ascii_case("all")
+                                || value.parse::<u32>().is_ok_and(|n| (1..=15).contains(&n))
+                        }
+                        "direction" => ["up", "down", "both"].contains(&value.to_ascii_lowercase().as_str()),
+                        _ => true,
+                    };
+                    if !ok {
+                        let allowed = if arg.eq_ignore_ascii_case("levels") {
+                            "\"all\" or a number from 1 to 15"
+                        } else {
+                            "\"up\", \"down\" or \"both\""
+                        };
+                        return Err(self.err(
+                            range,
+                            &format!("`{arg}` of `{name}` cannot be `{value}`"),
+                            Some(&format!("use {allowed}")),
+                        ));
+                    }
                 }
             }
             match self.peek() {
@@ -508,6 +537,12 @@ mod tests {
         ok("layer in (\"Uncategorized\") and NOT healthstate = \"CLEAR\" OR name != 'x'");
         ok("type NOT IN (\"a\") AND withNeighborsOf(components = (name in (\"DLL_DB\")), levels = \"1\", direction = \"both\")");
         ok("withNeighborsOf(components = (\"a\", \"b\"), levels = 2)");
+        // `NOT` right after a filter is an implicit AND (StackState docs' examples).
+        let p = ok("name in (\"appA\",\"appB\") NOT label = \"bck\"");
+        assert_eq!(p.filters.len(), 2);
+        ok("name = \"appA\" NOT label in (\"bck\", \"test\")");
+        ok("layer = \"application\"\n  AND (healthstate = \"CRITICAL\" OR healthstate = \"DEVIATING\")\n  OR withNeighborsOf(components = (name in (\"appA\",\"appB\")))");
+        ok("withNeighborsOf(direction = \"down\", components = (id = \"x\"), levels = \"all\")");
     }
 
     #[test]
@@ -536,6 +571,9 @@ mod tests {
         assert!(parse("name = 'x").is_err());
         assert!(parse("name IN ()").is_err());
         assert!(parse("(((((name = 'x'").is_err());
+        let e = parse("withNeighborsOf(components = (name = \"x\"), direction = \"sideways\")").err();
+        assert_eq!(e.map(|e| (e.range, e.unknown_name)), Some((56..64, false)));
+        assert!(parse("withNeighborsOf(levels = \"16\")").is_err());
         let deep = "(".repeat(10_000);
         assert!(parse(&deep).is_err());
     }
