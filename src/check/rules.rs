@@ -222,6 +222,20 @@ pub const IMPORT_VARIABLE_IN_SHARED_NODE: Rule = Rule {
     summary: "An import-time variable is used in a shared node (or a single-instance pack): the shared template is imported without arguments, so it renders empty.",
     example: "name: \"ACME {{instanceName}}\" on a node with `scope: shared`",
 };
+pub const INVALID_GET_OR_CREATE: Rule = Rule {
+    code: "SP307",
+    name: "invalid-get-or-create",
+    severity: Severity::Error,
+    summary: "A `getOrCreate` does not have the shape StackState accepts: three arguments, a `urn:system:auto:` create-URN, and `Type=<T>;Name=<N>` with T an Environment, Layer, Domain, ComponentType or RelationType.",
+    example: "{{ getOrCreate \"urn:…\" \"urn:stackpack:x:layer:y\" \"Type=Layer;Name=y\" }}",
+};
+pub const UNKNOWN_GET_PARAMETER: Rule = Rule {
+    code: "SP308",
+    name: "unknown-get-parameter",
+    severity: Severity::Error,
+    summary: "`{{ get \"<function>\" \"Type=Parameter;Name=x\" }}` names a parameter the function does not have.",
+    example: "{{ get \"check-function:cpu\" \"Type=Parameter;Name=vaule\" }}",
+};
 
 // ---- SP4xx: views and STQL -----------------------------------------------------------------
 
@@ -302,6 +316,8 @@ pub const RULES: &[&Rule] = &[
     &EMPTY_SCRIPT,
     &TEMPLATE_ESCAPING,
     &IMPORT_VARIABLE_IN_SHARED_NODE,
+    &INVALID_GET_OR_CREATE,
+    &UNKNOWN_GET_PARAMETER,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

@@ -160,51 +160,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
                         .help("write templates unescaped: the compiler escapes sync-time tags itself"),
                     );
                 }
-                for (target, range) in template::get_targets(&scanned) {
-                    let span = Span::new(file, range.start, range.end);
-                    match gets.resolve(&target) {
-                        GetTarget::Local(i) => reached.push(i),
-                        GetTarget::Dependency | GetTarget::Unchecked => {}
-                        GetTarget::Undeclared(dep) => diags.push(
-                            Diagnostic::new(
-                                &rules::UNDECLARED_DEPENDENCY,
-                                span,
-                                format!("`{target}` belongs to the pack `{dep}`, which is not a declared dependency"),
-                            )
-                            .label("may not be installed")
-                            .help(format!(
-                                "add `{dep} = \"<version>\"` to [dependencies] in stackpack.toml"
-                            )),
-                        ),
-                        GetTarget::Missing => {
-                            let shorthand: Vec<String> = pack
-                                .nodes
-                                .iter()
-                                .map(|n| format!("{}:{}", segment(n), n.id.value))
-                                .collect();
-                            let candidates: Vec<&str> = if target.starts_with("urn:") {
-                                pack.index.urns.iter().map(String::as_str).collect()
-                            } else {
-                                shorthand.iter().map(String::as_str).collect()
-                            };
-                            let mut d = Diagnostic::new(
-                                &rules::UNRESOLVED_TEMPLATE_GET,
-                                span,
-                                format!("`get \"{target}\"` names no node of the pack"),
-                            )
-                            .label(if target.starts_with("urn:") {
-                                "no node with this URN"
-                            } else {
-                                "no node with this segment and id"
-                            });
-                            d = match did_you_mean(&target, candidates) {
-                                Some(s) => d.help(format!("did you mean `{s}`?")),
-                                None => d.help("write a full URN, or `<segment>:<id>` of a node of this pack (e.g. `check-function:disk-space`)"),
-                            };
-                            diags.push(d);
-                        }
-                    }
-                }
+                check_gets(pack, &gets, file, &scanned, &mut reached, diags);
             }
         }
     }
@@ -242,6 +198,214 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
         node_strings(pack, node, &vars, diags);
     }
     reached
+}
+
+/// The `get`-family helpers of one template: `get` targets must exist (and a
+/// `"Type=Parameter;Name=x"` child must be a parameter of the target), at least one URN of a
+/// `getFirstExisting` must, and `getOrCreate` must have the shape StackState accepts.
+fn check_gets(
+    pack: &Pack,
+    gets: &GetResolver,
+    file: crate::source::FileId,
+    scanned: &template::Scanned,
+    reached: &mut Vec<usize>,
+    diags: &mut Diagnostics,
+) {
+    use template::ArgKind;
+    for tag in &scanned.tags {
+        let strings: Vec<&template::Arg> = tag.args.iter().filter(|a| a.kind == ArgKind::String).collect();
+        let span_of = |a: &template::Arg| Span::new(file, a.range.start, a.range.end);
+        match tag.head.as_str() {
+            "get" => {
+                let Some(target) = strings.first().filter(|a| !a.text.starts_with("Type=")) else {
+                    continue;
+                };
+                let resolved = gets.resolve(&target.text);
+                report_target(pack, &resolved, &target.text, span_of(target), diags);
+                if let GetTarget::Local(i) = resolved {
+                    reached.push(i);
+                    if let Some(child) = strings.get(1) {
+                        check_parameter(pack, i, child, span_of(child), diags);
+                    }
+                }
+            }
+            "getFirstExisting" => {
+                let mut any = false;
+                for a in &strings {
+                    let resolved = gets.resolve(&a.text);
+                    match &resolved {
+                        GetTarget::Local(i) => {
+                            reached.push(*i);
+                            any = true;
+                        }
+                        GetTarget::Dependency | GetTarget::Unchecked => any = true,
+                        GetTarget::Undeclared(_) => report_target(pack, &resolved, &a.text, span_of(a), diags),
+                        GetTarget::Missing => {}
+                    }
+                }
+                if !any && !strings.is_empty() {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::UNRESOLVED_TEMPLATE_GET,
+                            Span::new(file, tag.range.start, tag.range.end),
+                            "none of the URNs of this `getFirstExisting` names a node of the pack or a dependency",
+                        )
+                        .label("would find nothing")
+                        .help("list at least one URN that exists (the current one after the old ones)"),
+                    );
+                }
+            }
+            "getOrCreate" => {
+                if let Some(first) = tag.args.first().filter(|a| a.kind == ArgKind::String) {
+                    let resolved = gets.resolve(&first.text);
+                    match resolved {
+                        GetTarget::Local(i) => reached.push(i),
+                        GetTarget::Undeclared(_) => report_target(pack, &resolved, &first.text, span_of(first), diags),
+                        _ => {} // a missing URN is what getOrCreate is for
+                    }
+                }
+                get_or_create_shape(tag, file, diags);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Report a `get` target that does not resolve.
+fn report_target(pack: &Pack, resolved: &GetTarget, target: &str, span: Span, diags: &mut Diagnostics) {
+    match resolved {
+        GetTarget::Local(_) | GetTarget::Dependency | GetTarget::Unchecked => {}
+        GetTarget::Undeclared(dep) => diags.push(
+            Diagnostic::new(
+                &rules::UNDECLARED_DEPENDENCY,
+                span,
+                format!("`{target}` belongs to the pack `{dep}`, which is not a declared dependency"),
+            )
+            .label("may not be installed")
+            .help(format!(
+                "add `{dep} = \"<version>\"` to [dependencies] in stackpack.toml"
+            )),
+        ),
+        GetTarget::Missing => {
+            let shorthand: Vec<String> = pack
+                .nodes
+                .iter()
+                .map(|n| format!("{}:{}", segment(n), n.id.value))
+                .collect();
+            let candidates: Vec<&str> = if target.starts_with("urn:") {
+                pack.index.urns.iter().map(String::as_str).collect()
+            } else {
+                shorthand.iter().map(String::as_str).collect()
+            };
+            let mut d = Diagnostic::new(
+                &rules::UNRESOLVED_TEMPLATE_GET,
+                span,
+                format!("`get \"{target}\"` names no node of the pack"),
+            )
+            .label(if target.starts_with("urn:") {
+                "no node with this URN"
+            } else {
+                "no node with this segment and id"
+            });
+            d = match did_you_mean(target, candidates) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(
+                    "write a full URN, or `<segment>:<id>` of a node of this pack (e.g. `check-function:disk-space`)",
+                ),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+/// `"Type=Parameter;Name=<p>"` after a `get` of a function of the pack: `<p>` must be one of its
+/// parameters (reference §4.1, §7.16).
+fn check_parameter(pack: &Pack, target: usize, child: &template::Arg, span: Span, diags: &mut Diagnostics) {
+    let Some(rest) = child.text.strip_prefix("Type=Parameter;Name=") else {
+        return;
+    };
+    let Some(node) = pack.nodes.get(target) else { return };
+    let params: Vec<&str> = match &node.body {
+        Body::CheckFunction(c) => c.parameters.iter().map(|p| p.name.value.as_str()).collect(),
+        Body::Script(s) => vec![s.parameter.value.as_str()],
+        Body::Template(t) => vec![t.parameter.value.as_str()],
+        _ => return,
+    };
+    if params.contains(&rest) {
+        return;
+    }
+    let mut d = Diagnostic::new(
+        &rules::UNKNOWN_GET_PARAMETER,
+        span,
+        format!("{} `{}` has no parameter `{rest}`", node.kind.singular(), node.id.value),
+    )
+    .label("no such parameter")
+    .related(node.id.span, "the function");
+    d = match did_you_mean(rest, params.iter().copied()) {
+        Some(s) => d.help(format!("did you mean `Type=Parameter;Name={s}`?")),
+        None if params.is_empty() => d.help("the function declares no parameters"),
+        None => d.help(format!("its parameters: {}", params.join(", "))),
+    };
+    diags.push(d);
+}
+
+/// Types `getOrCreate` may create (reference §5).
+const GET_OR_CREATE_TYPES: [&str; 5] = ["Environment", "Layer", "Domain", "ComponentType", "RelationType"];
+
+/// `getOrCreate <urn> <createUrn> "Type=<T>;Name=<N>"`: three arguments, a create-URN in
+/// `urn:system:auto`, and `T` one of the types StackState creates.
+fn get_or_create_shape(tag: &template::Tag, file: crate::source::FileId, diags: &mut Diagnostics) {
+    use template::ArgKind;
+    let whole = Span::new(file, tag.range.start, tag.range.end);
+    if tag.args.len() != 3 {
+        diags.push(
+            Diagnostic::new(
+                &rules::INVALID_GET_OR_CREATE,
+                whole,
+                format!("`getOrCreate` takes 3 arguments, found {}", tag.args.len()),
+            )
+            .help("write `getOrCreate \"<urn>\" \"urn:system:auto:<…>\" \"Type=<Type>;Name=<name>\"`"),
+        );
+        return;
+    }
+    let create = &tag.args[1];
+    if create.kind == ArgKind::String && !create.text.starts_with("urn:system:auto:") {
+        diags.push(
+            Diagnostic::new(
+                &rules::INVALID_GET_OR_CREATE,
+                Span::new(file, create.range.start, create.range.end),
+                format!(
+                    "`getOrCreate` creates `{}`, which is not a `urn:system:auto:` URN",
+                    create.text
+                ),
+            )
+            .label("StackState only creates nodes under urn:system:auto")
+            .help("use `urn:system:auto:<type>:<name>` as the second argument"),
+        );
+    }
+    let spec = &tag.args[2];
+    if spec.kind == ArgKind::String {
+        let ty = spec
+            .text
+            .strip_prefix("Type=")
+            .and_then(|r| r.split_once(";Name="))
+            .map(|(t, _)| t);
+        let problem = match ty {
+            None => Some(format!("`{}` is not shaped `Type=<Type>;Name=<name>`", spec.text)),
+            Some(t) if !GET_OR_CREATE_TYPES.contains(&t) => Some(format!("`getOrCreate` cannot create a `{t}`")),
+            Some(_) => None,
+        };
+        if let Some(message) = problem {
+            diags.push(
+                Diagnostic::new(
+                    &rules::INVALID_GET_OR_CREATE,
+                    Span::new(file, spec.range.start, spec.range.end),
+                    message,
+                )
+                .help(format!("the type is one of {}", GET_OR_CREATE_TYPES.join(", "))),
+            );
+        }
+    }
 }
 
 /// Whether some node using the template file `path` is imported with the instance arguments.
