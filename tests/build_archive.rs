@@ -24,6 +24,12 @@ impl<W: Write> Write for FailAfter<W> {
     }
 }
 
+impl<W: Write + io::Seek> io::Seek for FailAfter<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 fn entries() -> Vec<Entry> {
     (0..50)
         .map(|i| Entry {

@@ -5,15 +5,18 @@
 //! `0644`, no directory entries, no extra fields, raw deflate at level 6 (an entry is stored
 //! instead when deflate would not make it smaller).
 //!
-//! The zip is assembled by hand from independently compressed entries ([`prepare`]), so entries
-//! can later be compressed in parallel, and the body is streamed through any [`Write`] (no
-//! seeking, no data descriptors: sizes and CRCs are known before each header is written).
+//! Every entry is compressed on its own ([`prepare`]: a one-entry zip in memory, built with the
+//! `zip` crate), on all cores ([`prepare_all`]); the archive is then assembled in path order by
+//! copying those entries raw ([`write_prepared`]), so the bytes do not depend on thread timing.
 //! [`write_sts`] writes to a temporary file in the output directory and renames it into place;
 //! on any error the temporary file is removed and nothing is left behind.
 
 use crate::compile::Entry;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipArchive, ZipWriter};
 
 /// 1980-01-01T00:00:00Z, the earliest time a zip can hold.
 pub const DEFAULT_EPOCH: i64 = 315_532_800;
@@ -64,130 +67,119 @@ pub fn iso8601(secs: i64) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
-/// Unix time → MS-DOS (time, date), clamped to the zip range.
-fn dos_time(secs: i64) -> (u16, u16) {
-    let (y, mo, d, h, mi, s) = civil(secs.clamp(DEFAULT_EPOCH, MAX_EPOCH));
-    let date = (((y - 1980) as u16) << 9) | ((mo as u16) << 5) | d as u16;
-    let time = ((h as u16) << 11) | ((mi as u16) << 5) | (s as u16 / 2);
-    (time, date)
+/// The zip timestamp of every entry.
+fn zip_time(epoch: i64) -> io::Result<zip::DateTime> {
+    let (y, mo, d, h, mi, s) = civil(epoch.clamp(DEFAULT_EPOCH, MAX_EPOCH));
+    zip::DateTime::from_date_and_time(y as u16, mo as u8, d as u8, h as u8, mi as u8, s as u8)
+        .map_err(|e| io::Error::other(format!("invalid archive timestamp: {e}")))
 }
 
-/// An entry ready to be written: compressed, with its CRC.
+/// One entry, compressed on its own: a one-entry zip in memory, copied into the archive as is.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub path: String,
-    /// 8 = deflate, 0 = stored.
-    pub method: u16,
-    pub crc: u32,
-    pub size: u64,
-    pub data: Vec<u8>,
+    zip: Vec<u8>,
 }
 
-/// Compress one entry (independent of every other entry).
-pub fn prepare(entry: &Entry) -> io::Result<Prepared> {
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(6));
-    enc.write_all(&entry.data)?;
-    let compressed = enc.finish()?;
-    let crc = crc32fast::hash(&entry.data);
-    let (method, data) = if compressed.len() < entry.data.len() {
-        (8, compressed)
+fn zip_err(e: zip::result::ZipError) -> io::Error {
+    match e {
+        zip::result::ZipError::Io(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+fn one_entry_zip(entry: &Entry, time: zip::DateTime, method: CompressionMethod) -> io::Result<Vec<u8>> {
+    let options = SimpleFileOptions::default()
+        .compression_method(method)
+        .compression_level(if method == CompressionMethod::Stored {
+            None
+        } else {
+            Some(6)
+        })
+        .last_modified_time(time)
+        .unix_permissions(0o644)
+        .large_file(entry.data.len() as u64 >= u64::from(u32::MAX));
+    let mut w = ZipWriter::new(io::Cursor::new(Vec::with_capacity(entry.data.len() / 2 + 256)));
+    w.start_file(entry.path.as_str(), options).map_err(zip_err)?;
+    w.write_all(&entry.data)?;
+    Ok(w.finish().map_err(zip_err)?.into_inner())
+}
+
+/// Compress one entry (independent of every other entry, so entries compress in parallel).
+/// Deflate at level 6; stored instead when deflate would not make it smaller.
+pub fn prepare(entry: &Entry, epoch: i64) -> io::Result<Prepared> {
+    let time = zip_time(epoch)?;
+    let deflated = one_entry_zip(entry, time, CompressionMethod::Deflated)?;
+    let compressed = ZipArchive::new(io::Cursor::new(&deflated))
+        .and_then(|mut z| z.by_index_raw(0).map(|f| f.compressed_size()))
+        .map_err(zip_err)?;
+    let zip = if compressed >= entry.data.len() as u64 {
+        one_entry_zip(entry, time, CompressionMethod::Stored)?
     } else {
-        (0, entry.data.clone())
+        deflated
     };
     Ok(Prepared {
         path: entry.path.clone(),
-        method,
-        crc,
-        size: entry.data.len() as u64,
-        data,
+        zip,
     })
 }
 
-fn too_large(what: impl Into<String>) -> io::Error {
-    io::Error::other(what.into())
-}
-
-fn u32_of(v: u64, what: &str) -> io::Result<u32> {
-    u32::try_from(v)
-        .ok()
-        .filter(|v| *v != u32::MAX)
-        .ok_or_else(|| too_large(format!("{what} exceeds 4 GiB, which needs zip64 (not supported)")))
+/// Compress all entries on every core. Work is handed out one entry at a time, so one large
+/// resource does not hold up the others; results keep the input order.
+pub fn prepare_all(entries: &[Entry], epoch: i64) -> io::Result<Vec<Prepared>> {
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(entries.len().max(1));
+    if workers <= 1 {
+        return entries.iter().map(|e| prepare(e, epoch)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let mut slots: Vec<Option<io::Result<Prepared>>> = Vec::new();
+    slots.resize_with(entries.len(), || None);
+    let results: Vec<Vec<(usize, io::Result<Prepared>)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(entry) = entries.get(i) else { break };
+                        done.push((i, prepare(entry, epoch)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    });
+    for (i, r) in results.into_iter().flatten() {
+        if let Some(slot) = slots.get_mut(i) {
+            *slot = Some(r);
+        }
+    }
+    slots
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(io::Error::other("an entry was not compressed"))))
+        .collect()
 }
 
 /// Write a complete zip of `entries` (sorted here by path) to `w`, all stamped with `epoch`.
-pub fn write_zip(w: &mut dyn Write, entries: &[Entry], epoch: i64) -> io::Result<()> {
-    let mut prepared = entries.iter().map(prepare).collect::<io::Result<Vec<_>>>()?;
+pub fn write_zip<W: Write + Seek>(w: W, entries: &[Entry], epoch: i64) -> io::Result<()> {
+    let mut prepared = prepare_all(entries, epoch)?;
     prepared.sort_by(|a, b| a.path.cmp(&b.path));
-    write_prepared(w, &prepared, epoch)
+    write_prepared(w, &prepared)
 }
 
 /// Assemble already-compressed entries (in the given order) into a zip.
-pub fn write_prepared(w: &mut dyn Write, entries: &[Prepared], epoch: i64) -> io::Result<()> {
-    if entries.len() >= usize::from(u16::MAX) {
-        return Err(too_large("more than 65534 entries need zip64 (not supported)"));
-    }
-    let (time, date) = dos_time(epoch);
-    let mut offset: u64 = 0;
-    let mut central = Vec::new();
+pub fn write_prepared<W: Write + Seek>(w: W, entries: &[Prepared]) -> io::Result<()> {
+    let mut zip = ZipWriter::new(w);
     for e in entries {
-        let name = e.path.as_bytes();
-        let name_len =
-            u16::try_from(name.len()).map_err(|_| too_large(format!("entry name `{}` is too long", e.path)))?;
-        let flags: u16 = if e.path.is_ascii() { 0 } else { 0x0800 }; // bit 11: UTF-8 name
-        let csize = u32_of(e.data.len() as u64, &e.path)?;
-        let usize_ = u32_of(e.size, &e.path)?;
-        let local_offset = u32_of(offset, "the archive")?;
-
-        let mut h = Vec::with_capacity(30 + name.len());
-        h.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
-        h.extend_from_slice(&20u16.to_le_bytes()); // version needed: 2.0
-        h.extend_from_slice(&flags.to_le_bytes());
-        h.extend_from_slice(&e.method.to_le_bytes());
-        h.extend_from_slice(&time.to_le_bytes());
-        h.extend_from_slice(&date.to_le_bytes());
-        h.extend_from_slice(&e.crc.to_le_bytes());
-        h.extend_from_slice(&csize.to_le_bytes());
-        h.extend_from_slice(&usize_.to_le_bytes());
-        h.extend_from_slice(&name_len.to_le_bytes());
-        h.extend_from_slice(&0u16.to_le_bytes()); // no extra field
-        h.extend_from_slice(name);
-        w.write_all(&h)?;
-        w.write_all(&e.data)?;
-        offset += h.len() as u64 + e.data.len() as u64;
-
-        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
-        central.extend_from_slice(&((3u16 << 8) | 20).to_le_bytes()); // made by: Unix, 2.0
-        central.extend_from_slice(&20u16.to_le_bytes());
-        central.extend_from_slice(&flags.to_le_bytes());
-        central.extend_from_slice(&e.method.to_le_bytes());
-        central.extend_from_slice(&time.to_le_bytes());
-        central.extend_from_slice(&date.to_le_bytes());
-        central.extend_from_slice(&e.crc.to_le_bytes());
-        central.extend_from_slice(&csize.to_le_bytes());
-        central.extend_from_slice(&usize_.to_le_bytes());
-        central.extend_from_slice(&name_len.to_le_bytes());
-        central.extend_from_slice(&0u16.to_le_bytes()); // extra
-        central.extend_from_slice(&0u16.to_le_bytes()); // comment
-        central.extend_from_slice(&0u16.to_le_bytes()); // disk
-        central.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-        central.extend_from_slice(&(0o100_644u32 << 16).to_le_bytes()); // regular file, rw-r--r--
-        central.extend_from_slice(&local_offset.to_le_bytes());
-        central.extend_from_slice(name);
+        let mut one = ZipArchive::new(io::Cursor::new(&e.zip)).map_err(zip_err)?;
+        let file = one.by_index_raw(0).map_err(zip_err)?;
+        zip.raw_copy_file(file).map_err(zip_err)?;
     }
-    let cd_offset = u32_of(offset, "the archive")?;
-    let cd_size = u32_of(central.len() as u64, "the central directory")?;
-    let count = entries.len() as u16;
-    w.write_all(&central)?;
-    let mut end = Vec::with_capacity(22);
-    end.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes());
-    end.extend_from_slice(&count.to_le_bytes());
-    end.extend_from_slice(&count.to_le_bytes());
-    end.extend_from_slice(&cd_size.to_le_bytes());
-    end.extend_from_slice(&cd_offset.to_le_bytes());
-    end.extend_from_slice(&0u16.to_le_bytes()); // comment length
-    w.write_all(&end)?;
+    let mut w = zip.finish().map_err(zip_err)?;
     w.flush()
 }
 
@@ -221,7 +213,7 @@ pub fn write_sts(out_dir: &Path, file_name: &str, entries: &[Entry], epoch: i64)
 /// Write the archive through `wrap(temporary file)` (tests inject failing writers here), then
 /// rename the temporary file to `<out_dir>/<file_name>`. The output directory is created when
 /// missing. On any error the temporary file is removed and no `.sts` is left behind.
-pub fn write_sts_through<W: Write>(
+pub fn write_sts_through<W: Write + Seek>(
     out_dir: &Path,
     file_name: &str,
     entries: &[Entry],
@@ -245,9 +237,8 @@ pub fn write_sts_through<W: Write>(
     };
     let file = tmp.as_file().try_clone().map_err(write_err)?;
     {
-        let mut w = io::BufWriter::new(wrap(file));
-        write_zip(&mut w, entries, epoch).map_err(write_err)?;
-        w.flush().map_err(write_err)?;
+        let w = io::BufWriter::new(wrap(file));
+        write_zip(w, entries, epoch).map_err(write_err)?;
     }
     tmp.as_file().sync_all().map_err(write_err)?;
     #[cfg(unix)]
@@ -270,7 +261,6 @@ mod tests {
         assert_eq!(iso8601(1_618_185_600), "2021-04-12T00:00:00Z");
         assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(iso8601(MAX_EPOCH), "2107-12-31T23:59:59Z");
-        assert_eq!(dos_time(DEFAULT_EPOCH), (0, (1 << 5) | 1));
     }
 
     #[test]
@@ -301,8 +291,9 @@ mod tests {
 
     #[test]
     fn zip_reads_back_sorted_with_fixed_metadata() {
-        let mut buf = Vec::new();
+        let mut buf = io::Cursor::new(Vec::new());
         assert!(write_zip(&mut buf, &entries(), 1_618_185_600).is_ok());
+        let buf = buf.into_inner();
         let mut z = match zip::ZipArchive::new(io::Cursor::new(buf.clone())) {
             Ok(z) => z,
             Err(e) => panic!("not a zip: {e}"),
@@ -325,8 +316,8 @@ mod tests {
         }
         assert_eq!(in_order, vec!["a.txt", "b/z.txt", "é.md"]);
         // Same input, same bytes.
-        let mut again = Vec::new();
+        let mut again = io::Cursor::new(Vec::new());
         assert!(write_zip(&mut again, &entries(), 1_618_185_600).is_ok());
-        assert_eq!(buf, again);
+        assert_eq!(buf, again.into_inner());
     }
 }
