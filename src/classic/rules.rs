@@ -187,7 +187,7 @@ pub const INCLUDE_ENCODING: Rule = Rule {
 };
 pub const TEMPLATE_SYNTAX: Rule = Rule {
     code: "SP726",
-    name: "template-syntax",
+    name: "classic-template-syntax",
     severity: Severity::Error,
     summary:
         "A template that does not parse as Handlebars at import time (unclosed or mismatched block, unclosed tag).",
