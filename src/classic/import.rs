@@ -239,6 +239,7 @@ impl Cx<'_, '_> {
     }
 
     fn file_nodes(&mut self, pack: &str, file: &StjFile) {
+        self.check_node_vars(file);
         let mut by_kind: BTreeMap<&'static str, Vec<Y>> = BTreeMap::new();
         for node in &file.nodes {
             let (kind, y) = match self.typed(pack, file, node) {
@@ -269,6 +270,52 @@ impl Cx<'_, '_> {
                 );
             }
             Err(e) => self.warn_path(&file.rel, format!("cannot write the nodes of `{}`: {e}", file.rel)),
+        }
+    }
+
+    /// Import-time variables in node fields that are neither standard arguments nor steps: the
+    /// original script computes them, the manifest cannot declare them (the build rejects them).
+    fn check_node_vars(&mut self, file: &StjFile) {
+        fn strings<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
+            match &v.kind {
+                Kind::Str(_) => out.push(v),
+                Kind::Seq(items) => items.iter().for_each(|i| strings(i, out)),
+                Kind::Map(m) => m.entries.iter().for_each(|(_, x)| strings(x, out)),
+                _ => {}
+            }
+        }
+        let mut known: Vec<String> = super::stj::STANDARD_VARS.iter().map(|x| x.to_string()).collect();
+        known.extend(self.c.conf.step_names().iter().map(|x| x.to_string()));
+        let mut found: Vec<String> = Vec::new();
+        let mut first: Option<crate::source::Span> = None;
+        for node in &file.nodes {
+            let mut all = Vec::new();
+            strings(&node.value, &mut all);
+            for v in all {
+                // Template and script bodies are checked where they are written to files.
+                let src = self.source_of(v);
+                if src.contains("include") {
+                    continue;
+                }
+                for var in super::stj::tag_vars(v.as_str().unwrap_or("")) {
+                    let root = var.split(['.', ' ']).next().unwrap_or("").to_string();
+                    if !known.contains(&root) && !found.contains(&root) {
+                        found.push(root);
+                        first.get_or_insert(v.span);
+                    }
+                }
+            }
+        }
+        if let Some(span) = first {
+            self.warn(
+                span,
+                format!(
+                    "nodes of `{}` use import-time variable(s) `{}` that are not steps: the original provisioning script computes them, but stackpack.toml cannot declare such variables, so `stackpack build` rejects them (SP302)",
+                    file.rel,
+                    found.join("`, `")
+                ),
+                "until the manifest can declare script-computed variables, replace them in nodes/*.yaml or declare them as [[steps]]",
+            );
         }
     }
 

@@ -1300,7 +1300,7 @@ const PARAM_TYPES: [&str; 12] = [
 ];
 
 /// Variables of the `{{x}}` tags in a rendered string.
-fn tag_vars(s: &str) -> Vec<String> {
+pub(crate) fn tag_vars(s: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = s;
     while let Some(i) = rest.find("{{") {
