@@ -399,3 +399,12 @@ rule!(sp738_unusual_value, "SP738", |d| {
     );
     "acme".into()
 });
+
+#[test]
+fn sp709_common_not_declared() {
+    let out = case("SP709", |d| {
+        edit(&conf(d), "dependencies: {\n  common: \"2.5.1\"\n}\n", "");
+        "acme".into()
+    });
+    insta::assert_snapshot!("sp709_common_not_declared", out);
+}

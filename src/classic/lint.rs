@@ -25,6 +25,7 @@ pub fn analyse(path: &std::path::Path, diags: &mut Diagnostics) -> Result<Option
     let conf = conf::load(&mut files, diags);
     let provisioning = stj::provisioning(&conf, &mut files, diags);
     let templates = stj::analyse(&conf, &provisioning, &mut files, diags);
+    check_common_dependency(&conf, &mut files, diags);
     if let Origin::Archive(p) = &files.origin {
         if let (Some(n), Some(v)) = (&conf.name, &conf.version) {
             let expected = format!("{}-{}.sts", n.value, v.value);
@@ -50,6 +51,32 @@ pub fn analyse(path: &std::path::Path, diags: &mut Diagnostics) -> Result<Option
         provisioning,
         templates,
     }))
+}
+
+/// §7 item 5: templates use `urn:stackpack:common:` but `common` is not a dependency.
+fn check_common_dependency(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) {
+    if conf.value.is_none() || conf.has_dependency("common") {
+        return;
+    }
+    let paths: Vec<String> = files
+        .under("provisioning/")
+        .filter(|p| p.ends_with(".stj") || p.ends_with(".handlebars") || p.ends_with(".json"))
+        .cloned()
+        .collect();
+    for p in paths {
+        let Some(id) = files.text(&p, diags) else { continue };
+        if let Some(i) = files.source_text(id).find("urn:stackpack:common") {
+            diags.push(
+                Diagnostic::new(
+                    &rules::CONF_VALUE,
+                    crate::source::Span::new(id, i, i + "urn:stackpack:common".len()),
+                    "templates use `urn:stackpack:common` but `common` is not a dependency in stackpack.conf",
+                )
+                .help("add `dependencies { common: \"2.5.1\" }` (the version the pack was tested with)"),
+            );
+            return;
+        }
+    }
 }
 
 /// §7 items 6 and 23: StackPack 2.0 files and entries outside the three roots.
