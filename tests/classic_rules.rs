@@ -408,3 +408,22 @@ fn sp709_common_not_declared() {
     });
     insta::assert_snapshot!("sp709_common_not_declared", out);
 }
+
+#[test]
+fn sp739_import_order() {
+    let out = case("SP739", |d| {
+        let p = d.join("provisioning/AcmeProvision.groovy");
+        edit(
+            &p,
+            "context().stackPack().importSnapshot(\"templates/acme.stj\", [:]) >>",
+            "context().instance().importSnapshot(\"templates/acme-instance.stj\", args) >>",
+        );
+        edit(
+            &p,
+            "      context().instance().importSnapshot(\"templates/acme-instance.stj\", args)",
+            "      context().stackPack().importSnapshot(\"templates/acme.stj\", [:])",
+        );
+        "acme".into()
+    });
+    insta::assert_snapshot!("sp739_import_order", out);
+}

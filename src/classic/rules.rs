@@ -278,6 +278,13 @@ pub const UNUSUAL_VALUE: Rule = Rule {
     summary: "A Parameter type, return type or merge strategy outside the values StackState packs use.",
     example: "\"mergeStrategy\": \"MergePreferMine\"",
 };
+pub const IMPORT_ORDER: Rule = Rule {
+    code: "SP739",
+    name: "import-order",
+    severity: Severity::Warning,
+    summary: "The provisioning script imports an instance template before the shared one, although instance templates `get` shared nodes.",
+    example: "instance().importSnapshot(…) >> stackPack().importSnapshot(…)",
+};
 
 pub const RULES: &[&Rule] = &[
     &CONF_SYNTAX,
@@ -319,4 +326,5 @@ pub const RULES: &[&Rule] = &[
     &GET_OR_CREATE,
     &NODE_SHAPE,
     &UNUSUAL_VALUE,
+    &IMPORT_ORDER,
 ];

@@ -229,6 +229,23 @@ pub fn provisioning(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) -> 
         }
         out.imports.push(ImportCall { target, scope });
     }
+    let first = |s: Scope| out.imports.iter().position(|c| c.scope == s);
+    if let (Some(i), Some(sh)) = (first(Scope::Instance), first(Scope::Shared)) {
+        if i < sh {
+            if let (Some(inst), Some(shared)) = (out.imports.get(i), out.imports.get(sh)) {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::IMPORT_ORDER,
+                        inst.target.span,
+                        format!("the instance template `{}` is imported before the shared one", inst.target.value),
+                    )
+                    .related(shared.target.span, "shared template imported here")
+                    .help("import the shared template first: `stackPack().importSnapshot(…) >> instance().importSnapshot(…)`")
+                    .note("instance templates `get` shared nodes, which must exist when they are imported"),
+                );
+            }
+        }
+    }
     out
 }
 
