@@ -74,21 +74,18 @@ pub fn convert(c: &Classic, opts: &ImportOptions, diags: &mut Diagnostics) -> Re
         cx.file_nodes(&name, file);
     }
     cx.manifest(&name, &version);
-    // Provisioning files that no node includes (helper classes on the Groovy classpath) are kept.
-    let used: BTreeSet<String> = cx.templates_written.keys().cloned().collect();
-    let mut extra = Vec::new();
-    for path in c.files.under("provisioning/") {
-        let rest = &path["provisioning/".len()..];
-        let is_class = c.provisioning.class_file.as_deref() == Some(path.as_str());
-        let is_stj = path.ends_with(".stj");
-        if is_class || is_stj || used.contains(path) {
-            continue;
-        }
-        let target_taken = cx.out.files.contains_key(rest);
-        if !target_taken {
-            extra.push(path.clone());
-        }
-    }
+    // Provisioning files that no node includes (helper classes on the Groovy classpath) are kept
+    // (the manifest lists them in [archive] include).
+    let extra: Vec<String> = c
+        .files
+        .under("provisioning/")
+        .filter(|path| {
+            c.provisioning.class_file.as_deref() != Some(path.as_str())
+                && !path.ends_with(".stj")
+                && !cx.templates_written.contains_key(*path)
+        })
+        .cloned()
+        .collect();
     for path in extra {
         if let Some(b) = c.files.bytes(&path) {
             cx.out.files.insert(path.clone(), b.to_vec());
@@ -354,15 +351,17 @@ impl Cx<'_, '_> {
     /// A Groovy body (`script`/`groovyScript`): written to `scripts/…`, returns its path.
     fn script_file(&mut self, node: &StjNode, v: &Value, id_hint: &str) -> Option<String> {
         let text = v.as_str()?;
-        let (rel, bytes) = match self.include_of(v) {
+        // (pack-relative path to write, bytes, the provisioning/ file it came from)
+        let (rel, bytes, src) = match self.include_of(v) {
             Some(inc) => {
                 let src = format!("provisioning/{inc}");
                 let bytes = self.c.files.bytes(&src)?.to_vec();
-                (inc, bytes)
+                (inc, bytes, Some(src))
             }
             None => (
                 format!("scripts/{}.groovy", sanitize_file(id_hint)),
                 text.as_bytes().to_vec(),
+                None,
             ),
         };
         let rel = if rel.starts_with("scripts/") {
@@ -371,21 +370,15 @@ impl Cx<'_, '_> {
             format!("scripts/{rel}")
         };
         if std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("{{")) {
-            let span = v.span;
             self.warn(
-                span,
+                v.span,
                 format!("the Groovy body of `{}` contains `{{{{`: the classic pack renders it at import time, `stackpack build` copies it literally", node.stj_type),
                 "check that the script does not rely on import-time substitution (e.g. `{{instanceName}}`)",
             );
         }
-        self.templates_written.insert(
-            format!(
-                "provisioning/{}",
-                rel.trim_start_matches("scripts/").to_string().as_str()
-            )
-            .replace("provisioning/", "provisioning/scripts/"),
-            rel.clone(),
-        );
+        if let Some(src) = src {
+            self.templates_written.insert(src, rel.clone());
+        }
         self.out.files.insert(rel.clone(), bytes);
         Some(rel)
     }
@@ -412,8 +405,6 @@ impl Cx<'_, '_> {
         let mut vars: Vec<String> = super::stj::STANDARD_VARS.iter().map(|x| x.to_string()).collect();
         vars.extend(self.c.conf.step_names().iter().map(|x| x.to_string()));
         // Import-time tags whose variable the compiler does not know would become sync-time tags.
-        let original = self.source_of(v).to_string();
-        let _ = original;
         let src_text = match self.include_of(v) {
             Some(inc) => self
                 .c
@@ -1043,8 +1034,7 @@ impl Cx<'_, '_> {
     }
 
     fn included_by_nodes(&self, path: &str) -> bool {
-        // Files written for nodes come from provisioning/{scripts,icons,templates}/….
-        self.templates_written.contains_key(path) || self.out.files.keys().any(|k| format!("provisioning/{k}") == path)
+        self.templates_written.contains_key(path)
     }
 }
 
