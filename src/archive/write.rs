@@ -171,16 +171,52 @@ pub fn write_zip<W: Write + Seek>(w: W, entries: &[Entry], epoch: i64) -> io::Re
     write_prepared(w, &prepared)
 }
 
+/// Passes writes through until the first error, then discards everything: after a failed write
+/// the zip writer's drop would otherwise try to finish the archive again and print its own
+/// error. The first error is what the caller reports; the partial file is removed anyway.
+struct StopAfterError<W> {
+    inner: W,
+    failed: bool,
+}
+
+impl<W: Write> Write for StopAfterError<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.failed {
+            return Ok(buf.len());
+        }
+        self.inner.write(buf).inspect_err(|_| self.failed = true)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.failed {
+            return Ok(());
+        }
+        self.inner.flush().inspect_err(|_| self.failed = true)
+    }
+}
+
+impl<W: Seek> Seek for StopAfterError<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        if self.failed {
+            return Ok(0);
+        }
+        self.inner.seek(pos).inspect_err(|_| self.failed = true)
+    }
+}
+
 /// Assemble already-compressed entries (in the given order) into a zip.
 pub fn write_prepared<W: Write + Seek>(w: W, entries: &[Prepared]) -> io::Result<()> {
-    let mut zip = ZipWriter::new(w);
+    let mut zip = ZipWriter::new(StopAfterError {
+        inner: w,
+        failed: false,
+    });
     for e in entries {
         let mut one = ZipArchive::new(io::Cursor::new(&e.zip)).map_err(zip_err)?;
         let file = one.by_index_raw(0).map_err(zip_err)?;
         zip.raw_copy_file(file).map_err(zip_err)?;
     }
     let mut w = zip.finish().map_err(zip_err)?;
-    w.flush()
+    w.flush()?;
+    w.inner.flush()
 }
 
 /// Why an archive could not be written (exit code 2).
