@@ -163,3 +163,14 @@ fn write_bomb_for_measurement() {
         zero_bomb(std::path::Path::new(&p), "resources/zeros.bin", 2048);
     }
 }
+
+#[test]
+fn inspect_json_of_the_fixture_pack() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classic/minimal");
+    let tmp = tempfile::tempdir().expect("tmp");
+    zip_dir(&fixture, &tmp.path().join("acme-1.0.0.sts"), "version = 1.0.0\n");
+    let r = stackpack(&["inspect", "acme-1.0.0.sts", "--format", "json"], tmp.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    insta::assert_json_snapshot!("inspect_acme_json", v);
+}

@@ -87,14 +87,27 @@ fn autosync_import_warns_about_script_computed_variables() {
     );
 }
 
+/// The classic fixture pack (independent of the corpus) round-trips too.
+#[test]
+fn fixture_pack_round_trips_through_import_and_build() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classic/minimal");
+    round_trip_dirs(&[(fixture, "acme", "1.0.0")]);
+}
+
 fn round_trip(packs: &[(&str, &str, &str)]) {
     if !corpus_available() {
         eprintln!("corpus not available; skipped");
         return;
     }
-    for &(pack, name, version) in packs {
+    let dirs: Vec<_> = packs.iter().map(|&(p, n, v)| (corpus(p), n, v)).collect();
+    round_trip_dirs(&dirs);
+}
+
+fn round_trip_dirs(packs: &[(std::path::PathBuf, &str, &str)]) {
+    for (src, name, version) in packs {
+        let (name, version) = (*name, *version);
+        let pack = name;
         let tmp = tempfile::tempdir().expect("tmp");
-        let src = corpus(pack);
         let imp = stackpack(
             &["import", &src.to_string_lossy(), "--out", "src", "--version", version],
             tmp.path(),
@@ -105,7 +118,7 @@ fn round_trip(packs: &[(&str, &str, &str)]) {
         let archive = tmp.path().join("dist").join(format!("{name}-{version}.sts"));
         assert!(archive.is_file(), "{pack}: no {}", archive.display());
 
-        let (orig, _) = load(&src);
+        let (orig, _) = load(src);
         let (rebuilt, diags) = load(&archive);
         assert!(
             !diags.has_errors(),
@@ -116,7 +129,29 @@ fn round_trip(packs: &[(&str, &str, &str)]) {
         assert_eq!(rebuilt.conf.name(), orig.conf.name(), "{pack}");
         assert_eq!(rebuilt.conf.version.as_ref().map(|v| v.value.as_str()), Some(version));
         assert_eq!(steps(&rebuilt), steps(&orig), "{pack}: steps differ");
-        assert_eq!(rebuilt.conf.dependencies.len(), orig.conf.dependencies.len());
+        let deps = |c: &Classic| -> Vec<(String, String)> {
+            c.conf
+                .dependencies
+                .iter()
+                .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                .collect()
+        };
+        assert_eq!(deps(&rebuilt), deps(&orig), "{pack}: dependencies differ");
+        let s = |v: &Option<stackpack::source::Spanned<String>>| v.as_ref().map(|x| x.value.clone());
+        let scalars = |c: &Classic| {
+            (
+                s(&c.conf.display_name),
+                s(&c.conf.logo_url),
+                s(&c.conf.overview_url),
+                s(&c.conf.detailed_overview_url),
+                s(&c.conf.docs_url),
+                s(&c.conf.provision),
+                c.conf.is_new,
+                c.conf.is_multi_config,
+                c.conf.categories.iter().map(|x| x.value.clone()).collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(scalars(&rebuilt), scalars(&orig), "{pack}: conf values differ");
         let pages = |c: &Classic| -> Vec<(String, String)> {
             c.conf
                 .configuration_urls
