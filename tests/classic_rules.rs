@@ -427,3 +427,24 @@ fn sp739_import_order() {
     });
     insta::assert_snapshot!("sp739_import_order", out);
 }
+
+rule!(sp740_monitor_version, "SP740", |d| {
+    edit(
+        &d.join(SHARED),
+        "  ],\n  \"timestamp\"",
+        "  ,{\n      \"_type\": \"Monitor\",\n      \"identifier\": \"urn:stackpack:acme:shared:monitor:cpu\",\n      \"name\": \"CPU\",\n      \"function\": {{ get \"urn:stackpack:common:monitor-function:threshold\" }},\n      \"arguments\": [],\n      \"intervalSeconds\": 60\n    }\n  ],\n  \"timestamp\"",
+    );
+    "acme".into()
+});
+rule!(sp741_groovy_braces, "SP741", |d| {
+    edit(
+        &d.join(SHARED),
+        "\"./scripts/id-extractor.groovy\" \"identity\"",
+        "\"./scripts/id-extractor.groovy\"",
+    );
+    append(
+        &d.join("provisioning/scripts/id-extractor.groovy"),
+        "def m = [a: [b: 1]]}}\n",
+    );
+    "acme".into()
+});

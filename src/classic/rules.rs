@@ -285,6 +285,20 @@ pub const IMPORT_ORDER: Rule = Rule {
     summary: "The provisioning script imports an instance template before the shared one, although instance templates `get` shared nodes.",
     example: "instance().importSnapshot(…) >> stackPack().importSnapshot(…)",
 };
+pub const MONITOR_VERSION: Rule = Rule {
+    code: "SP740",
+    name: "monitor-needs-stj-version",
+    severity: Severity::Error,
+    summary: "`Monitor`/`MonitorFunction` nodes in a file without `_version` 1.0.39 or later: older STJ versions do not know them.",
+    example: "{\"nodes\": [{\"_type\": \"Monitor\", …}], \"version\": \"0.1\"}",
+};
+pub const GROOVY_BRACES: Rule = Rule {
+    code: "SP741",
+    name: "groovy-handlebars-include",
+    severity: Severity::Warning,
+    summary: "A Groovy file included in the default `handlebars` mode contains `{{` or `}}`: the import pass evaluates or mangles it.",
+    example: "{{ include \"./scripts/x.groovy\" }} of a script with `[a: [b: 1]]}}`",
+};
 
 pub const RULES: &[&Rule] = &[
     &CONF_SYNTAX,
@@ -327,4 +341,6 @@ pub const RULES: &[&Rule] = &[
     &NODE_SHAPE,
     &UNUSUAL_VALUE,
     &IMPORT_ORDER,
+    &MONITOR_VERSION,
+    &GROOVY_BRACES,
 ];

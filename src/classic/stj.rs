@@ -701,6 +701,26 @@ fn check_include(
         );
         return false;
     }
+    if encoding == Encoding::Handlebars && norm.ends_with(".groovy") && checked.insert(path.clone()) {
+        if let Some(inc) = files.text(&path, diags) {
+            let text = files.source_text(inc);
+            if let Some(i) = text.find("{{").or_else(|| text.find("}}")) {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::GROOVY_BRACES,
+                        Span::new(inc, i, i + 2),
+                        format!(
+                            "`{norm}` is included in `handlebars` mode but contains `{}`",
+                            &text[i..i + 2]
+                        ),
+                    )
+                    .label("evaluated by the import pass")
+                    .related(span, "included here")
+                    .help("include Groovy with `\"identity\"`, or escape the braces as `\\{{`"),
+                );
+            }
+        }
+    }
     if encoding == Encoding::Handlebars && !norm.ends_with(".groovy") && checked.insert(path.clone()) {
         if let Some(inc) = files.text(&path, diags) {
             let text = files.source_text(inc).to_string();
@@ -849,6 +869,34 @@ fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNod
             )
             .help("real packs write `\"timestamp\": \"2019-11-27T15:29:42Z\", \"version\": \"0.1\"`"),
         );
+    }
+    // Monitors need STJ 1.0.39 (§4.1, §7 item 15).
+    let stj_version = root.get("_version").and_then(Value::as_str).map(|v| {
+        let parts: Vec<u64> = v.split('.').map(|p| p.parse().unwrap_or(0)).collect();
+        (
+            parts.first().copied().unwrap_or(0),
+            parts.get(1).copied().unwrap_or(0),
+            parts.get(2).copied().unwrap_or(0),
+        )
+    });
+    if stj_version.is_none_or(|v| v < (1, 0, 39)) {
+        for item in items {
+            let t = item
+                .as_map()
+                .and_then(|m| m.get("_type"))
+                .and_then(Value::as_str)
+                .map(str::trim);
+            if let Some(t @ ("Monitor" | "MonitorFunction")) = t {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::MONITOR_VERSION,
+                        item.span.sub(0, 1),
+                        format!("{t} in `{rel}`, whose envelope has no `_version` of 1.0.39 or later"),
+                    )
+                    .help("add `\"_version\": \"1.0.39\"` to the envelope (monitors exist from StackState 5.0)"),
+                );
+            }
+        }
     }
     // ids of the file.
     let mut ids: BTreeMap<i64, Span> = BTreeMap::new();
