@@ -40,51 +40,36 @@ fn steps(c: &Classic) -> Vec<(String, String, String)> {
 
 #[test]
 fn corpus_packs_round_trip_through_import_and_build() {
-    round_trip(&[("sap", "sap", "1.3.2"), ("splunk", "splunk-topology", "1.2.1")]);
+    round_trip(&[
+        ("sap", "sap", "1.3.2"),
+        ("splunk", "splunk-topology", "1.2.1"),
+        ("autosync", "autosync", "3.1.1"),
+    ]);
 }
 
 /// autosync's templates use `{{integrationType}}`/`{{integrationUrl}}`, import arguments its own
-/// provisioning script computes. The declarative manifest cannot declare such variables yet, so
-/// `stackpack build` rejects the imported sources (SP302). `import` warns about it (SP733).
+/// provisioning script computes (they are not install steps). `import` declares them as
+/// `[provisioning] variables`, so they stay import-time expressions in the rebuilt pack.
 #[test]
-#[ignore = "needs manifest support for import variables computed by a custom provisioning script (SP302)"]
-fn autosync_round_trips_through_import_and_build() {
-    round_trip(&[("autosync", "autosync", "3.1.1")]);
-}
-
-#[test]
-fn autosync_import_warns_about_script_computed_variables() {
+fn autosync_import_declares_script_computed_variables() {
     if !corpus_available() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
     let r = stackpack(
-        &[
-            "import",
-            &corpus("autosync").to_string_lossy(),
-            "--out",
-            "src",
-            "--format",
-            "json",
-        ],
+        &["import", &corpus("autosync").to_string_lossy(), "--out", "src"],
         tmp.path(),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
-    let msgs: Vec<&str> = v["diagnostics"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter(|d| d["code"] == "SP733")
-                .filter_map(|d| d["message"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let manifest = std::fs::read_to_string(tmp.path().join("src/stackpack.toml")).unwrap_or_default();
     assert!(
-        msgs.iter()
-            .any(|m| m.contains("integrationType") && m.contains("not steps")),
-        "{msgs:#?}"
+        manifest.contains("variables = [\"integrationType\", \"integrationUrl\"]"),
+        "{manifest}"
     );
+    // The component template keeps them unescaped (import time) and escapes the sync-time tags.
+    let lint = stackpack(&["lint", "src"], tmp.path());
+    assert_eq!(lint.code, 0, "{}", lint.stderr);
+    assert!(!lint.stderr.contains("SP302"), "{}", lint.stderr);
 }
 
 /// The classic fixture pack (independent of the corpus) round-trips too.

@@ -41,6 +41,7 @@ pub fn convert(c: &Classic, opts: &ImportOptions, diags: &mut Diagnostics) -> Re
         diags,
         ids: BTreeSet::new(),
         templates_written: BTreeMap::new(),
+        script_vars: BTreeSet::new(),
     };
     let version = match (&opts.version, &c.conf.version) {
         (Some(v), _) => v.clone(),
@@ -120,6 +121,9 @@ struct Cx<'a, 'd> {
     ids: BTreeSet<(String, String)>,
     /// Archive path of an included template/script → pack-relative path written.
     templates_written: BTreeMap<String, String>,
+    /// Import-time variables the original provisioning script computes (neither standard
+    /// arguments nor steps): declared as `[provisioning] variables`.
+    script_vars: BTreeSet<String>,
 }
 
 fn s(v: &str) -> Y {
@@ -271,7 +275,7 @@ impl Cx<'_, '_> {
     }
 
     /// Import-time variables in node fields that are neither standard arguments nor steps: the
-    /// original script computes them, the manifest cannot declare them (the build rejects them).
+    /// original script computes them, so the manifest declares them (`[provisioning] variables`).
     fn check_node_vars(&mut self, file: &StjFile) {
         fn strings<'v>(v: &'v Value, out: &mut Vec<&'v Value>) {
             match &v.kind {
@@ -284,7 +288,6 @@ impl Cx<'_, '_> {
         let mut known: Vec<String> = super::stj::STANDARD_VARS.iter().map(|x| x.to_string()).collect();
         known.extend(self.c.conf.step_names().iter().map(|x| x.to_string()));
         let mut found: Vec<String> = Vec::new();
-        let mut first: Option<crate::source::Span> = None;
         for node in &file.nodes {
             let mut all = Vec::new();
             strings(&node.value, &mut all);
@@ -298,22 +301,12 @@ impl Cx<'_, '_> {
                     let root = var.split(['.', ' ']).next().unwrap_or("").to_string();
                     if !known.contains(&root) && !found.contains(&root) {
                         found.push(root);
-                        first.get_or_insert(v.span);
                     }
                 }
             }
         }
-        if let Some(span) = first {
-            self.warn(
-                span,
-                format!(
-                    "nodes of `{}` use import-time variable(s) `{}` that are not steps: the original provisioning script computes them, but stackpack.toml cannot declare such variables, so `stackpack build` rejects them (SP302)",
-                    file.rel,
-                    found.join("`, `")
-                ),
-                "until the manifest can declare script-computed variables, replace them in nodes/*.yaml or declare them as [[steps]]",
-            );
-        }
+        // The original script passes these to its imports: the manifest declares them.
+        self.script_vars.extend(found);
     }
 
     /// Common fields: id, name, description, identifier, scope.
@@ -416,12 +409,20 @@ impl Cx<'_, '_> {
             None => String::new(),
         };
         if let Ok(sc) = crate::template::scan(&src_text, &[]) {
-            let unknown: BTreeSet<String> = sc
-                .tags
-                .iter()
-                .filter(|t| !t.escaped && t.head != "include" && !vars.iter().any(|x| *x == t.root()))
-                .map(|t| t.head.clone())
-                .collect();
+            // Plain unescaped variables are computed by the original script: declared in the
+            // manifest (`[provisioning] variables`), so they stay import-time. Any other unknown
+            // import-time tag (a helper) is reported.
+            let known =
+                |t: &crate::template::Tag| t.escaped || t.head == "include" || vars.iter().any(|x| *x == t.root());
+            let plain = |t: &crate::template::Tag| t.kind == crate::template::TagKind::Expr && t.args.is_empty();
+            let mut unknown: BTreeSet<String> = BTreeSet::new();
+            for t in sc.tags.iter().filter(|t| !known(t)) {
+                if plain(t) {
+                    self.script_vars.insert(t.root().to_string());
+                } else {
+                    unknown.insert(t.head.clone());
+                }
+            }
             if !unknown.is_empty() {
                 self.warn(
                     v.span,
@@ -988,6 +989,10 @@ impl Cx<'_, '_> {
                 if let Some(b) = self.c.files.bytes(cf) {
                     self.out.files.insert(cf.clone(), b.to_vec());
                     prov.insert("script".into(), st(cf));
+                    if !self.script_vars.is_empty() {
+                        let vars = self.script_vars.iter().map(|v| st(v)).collect();
+                        prov.insert("variables".into(), toml::Value::Array(vars));
+                    }
                 }
             }
         }
