@@ -798,6 +798,13 @@ fn eval_import(
 /// Escape text for the inside of a JSON string literal.
 pub fn json_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
+    json_escape_into(&mut out, s);
+    out
+}
+
+/// Append `s` escaped for the inside of a JSON string literal (the one escaping routine of the
+/// crate: STJ emission and the import pass both use it).
+pub fn json_escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -805,11 +812,14 @@ pub fn json_escape(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || c == '\u{2028}' || c == '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A simple [`ImportContext`] over maps: used by tests and by checks that render with sample

@@ -25,26 +25,7 @@ pub fn urn_is_valid(urn: &str) -> bool {
         }
     }
     s.push_str(rest);
-    let Some(body) = s.strip_prefix("urn:") else {
-        return false;
-    };
-    let Some((nid, nss)) = body.split_once(':') else {
-        return false;
-    };
-    let nid_ok = !nid.is_empty()
-        && nid.len() <= 32
-        && nid
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && nid
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let nss_ok = !nss.is_empty()
-        && nss
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"()+,-.:=@;$_!*'%/?#".contains(&b));
-    nid_ok && nss_ok
+    crate::model::resolve::urn_matches_pattern(&s)
 }
 
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {

@@ -71,8 +71,23 @@ impl Files {
             return Err(OpenError::NotAPack(path.to_path_buf()));
         }
         let canonical = path.canonicalize().map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+        let found = crate::load::discover(path, &canonical, diags).map_err(|e| match e {
+            crate::load::LoadError::Io { path, error } => OpenError::Io(path, error),
+            other => OpenError::Io(path.to_path_buf(), std::io::Error::other(other.to_string())),
+        })?;
         let mut files = BTreeMap::new();
-        walk(path, &canonical, "", &mut files, diags, 0).map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+        for (rel, file) in found.into_iter().filter(|(_, f)| !f.escapes) {
+            match file.bytes() {
+                Ok(bytes) => {
+                    files.insert(rel, bytes.to_vec());
+                }
+                Err(e) => diags.push(Diagnostic::at_path(
+                    &load_rules::IO_ERROR,
+                    file.path.to_string_lossy().to_string(),
+                    format!("cannot read `{rel}`: {e}"),
+                )),
+            }
+        }
         Ok(Some(Files::new(Origin::Dir(path.to_path_buf()), files)))
     }
 
@@ -147,79 +162,6 @@ impl Files {
     pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> + 'a {
         self.files.keys().filter(move |k| k.starts_with(prefix))
     }
-}
-
-const MAX_DEPTH: usize = 64;
-
-fn walk(
-    dir: &Path,
-    canonical_root: &Path,
-    rel: &str,
-    out: &mut BTreeMap<String, Vec<u8>>,
-    diags: &mut Diagnostics,
-    depth: usize,
-) -> std::io::Result<()> {
-    if depth > MAX_DEPTH {
-        return Ok(());
-    }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else {
-            diags.push(Diagnostic::at_path(
-                &load_rules::IO_ERROR,
-                entry.path().to_string_lossy().to_string(),
-                "file name is not valid UTF-8; rename it",
-            ));
-            continue;
-        };
-        if name.starts_with('.') {
-            continue;
-        }
-        let child_rel = if rel.is_empty() {
-            name.to_string()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let path = entry.path();
-        let Ok(ft) = entry.file_type() else { continue };
-        let (is_dir, is_file) = if ft.is_symlink() {
-            let inside = path.canonicalize().is_ok_and(|t| t.starts_with(canonical_root));
-            if !inside {
-                diags.push(
-                    Diagnostic::at_path(
-                        &load_rules::PATH_ESCAPES,
-                        path.to_string_lossy().to_string(),
-                        format!("`{child_rel}` is a symlink that points outside the pack; it is ignored"),
-                    )
-                    .help("copy the file into the pack instead of linking to it"),
-                );
-                continue;
-            }
-            match std::fs::metadata(&path) {
-                Ok(m) => (m.is_dir(), m.is_file()),
-                Err(_) => continue,
-            }
-        } else {
-            (ft.is_dir(), ft.is_file())
-        };
-        if is_dir {
-            walk(&path, canonical_root, &child_rel, out, diags, depth + 1)?;
-        } else if is_file {
-            match std::fs::read(&path) {
-                Ok(bytes) => {
-                    out.insert(child_rel, bytes);
-                }
-                Err(e) => diags.push(Diagnostic::at_path(
-                    &load_rules::IO_ERROR,
-                    path.to_string_lossy().to_string(),
-                    format!("cannot read `{child_rel}`: {e}"),
-                )),
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Find the first `needle` in a file, for locating findings in text that was not parsed.

@@ -1117,7 +1117,7 @@ fn check_pack_wide(conf: &Conf, t: &Templates, get_refs: &[(String, Option<Strin
                     .label("user input may contain upper case, spaces or `/`")
                     .help("build identifiers from `{{instanceId}}` only; put user input in names"),
                 );
-            } else if !concrete.contains("{{") && !urn_ok(&concrete) {
+            } else if !concrete.contains("{{") && !urn_matches_pattern(&concrete) {
                 diags.push(
                     Diagnostic::new(&rules::URN_SHAPE, ident.span, format!("identifier `{urn}` does not match the URN pattern"))
                         .help("identifiers are `urn:<prefix>:<type>:<name>` in lower case without spaces: ^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,\\-.:=@;$_!*'%/?#]+$"),
@@ -1380,29 +1380,7 @@ pub(crate) fn tag_vars(s: &str) -> Vec<String> {
     out
 }
 
-/// `^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,\-.:=@;$_!*'%/?#]+$` (§4.1).
-pub fn urn_ok(urn: &str) -> bool {
-    let Some(rest) = urn.strip_prefix("urn:") else {
-        return false;
-    };
-    let Some((nid, nss)) = rest.split_once(':') else {
-        return false;
-    };
-    let nid_ok = !nid.is_empty()
-        && nid.len() <= 32
-        && nid
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && nid
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    nid_ok
-        && !nss.is_empty()
-        && nss
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"()+,-.:=@;$_!*'%/?#".contains(&b))
-}
+use crate::model::resolve::urn_matches_pattern;
 
 #[cfg(test)]
 mod tests {
@@ -1410,9 +1388,9 @@ mod tests {
 
     #[test]
     fn urn_pattern() {
-        assert!(urn_ok("urn:stackpack:sap:shared:layer:sap-instances"));
-        assert!(!urn_ok("urn:stackpack:sap:shared:layer:SAP Instances"));
-        assert!(!urn_ok("stackpack:sap"));
+        assert!(urn_matches_pattern("urn:stackpack:sap:shared:layer:sap-instances"));
+        assert!(!urn_matches_pattern("urn:stackpack:sap:shared:layer:SAP Instances"));
+        assert!(!urn_matches_pattern("stackpack:sap"));
     }
 
     #[test]

@@ -86,8 +86,7 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
         return Err(LoadError::NotADirectory(root.to_path_buf()));
     }
     let canonical_root = root.canonicalize().map_err(|e| LoadError::io(root, e))?;
-    let mut files = BTreeMap::new();
-    walk(root, &canonical_root, "", &mut files, diags, 0)?;
+    let files = discover(root, &canonical_root, diags)?;
 
     let mut sources = SourceMap::new();
     let manifest_path = root.join(MANIFEST);
@@ -186,6 +185,19 @@ pub fn display_path(root: &Path, rel: &str) -> String {
 }
 
 const MAX_DEPTH: usize = 64;
+
+/// Every regular file below `root` by `/`-separated relative path, sorted; hidden files and
+/// directories are skipped, and a symlink that leads outside `canonical_root` is reported and
+/// marked [`PackFile::escapes`] (never read).
+pub fn discover(
+    root: &Path,
+    canonical_root: &Path,
+    diags: &mut Diagnostics,
+) -> Result<BTreeMap<String, PackFile>, LoadError> {
+    let mut files = BTreeMap::new();
+    walk(root, canonical_root, "", &mut files, diags, 0)?;
+    Ok(files)
+}
 
 fn walk(
     dir: &Path,

@@ -48,6 +48,31 @@ impl Index {
     }
 }
 
+/// Whether `urn` matches StackState's identifier pattern
+/// `^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,\-.:=@;$_!*'%/?#]+$` (reference §4.1).
+pub fn urn_matches_pattern(urn: &str) -> bool {
+    let Some(rest) = urn.strip_prefix("urn:") else {
+        return false;
+    };
+    let Some((nid, nss)) = rest.split_once(':') else {
+        return false;
+    };
+    let nid_ok = !nid.is_empty()
+        && nid.len() <= 32
+        && nid
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && nid
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    nid_ok
+        && !nss.is_empty()
+        && nss
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"()+,-.:=@;$_!*'%/?#".contains(&b))
+}
+
 /// The pack name in `urn:stackpack:<name>:…`, if the URN has that shape.
 pub fn urn_pack(urn: &str) -> Option<&str> {
     urn.strip_prefix("urn:stackpack:")?
