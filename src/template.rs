@@ -660,18 +660,19 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
         match tag.kind {
             TagKind::Comment => {}
             TagKind::BlockOpen => {
-                let truthy =
-                    match (tag.head.as_str(), tag.args.first()) {
-                        ("if", Some(a)) => is_truthy(ctx, a),
-                        ("unless", Some(a)) => !is_truthy(ctx, a),
-                        _ => return Err(TemplateError::new(
+                let truthy = match (tag.head.as_str(), tag.args.first()) {
+                    ("if", Some(a)) => is_truthy(ctx, a),
+                    ("unless", Some(a)) => !is_truthy(ctx, a),
+                    _ => {
+                        return Err(TemplateError::new(
                             tag.range.clone(),
                             format!(
                                 "`{{{{#{}}}}}` is not supported at import time; escape it for sync time or use `if`",
                                 tag.head
                             ),
-                        )),
-                    };
+                        ))
+                    }
+                };
                 cond_stack.push(truthy);
             }
             TagKind::Else => {

@@ -13,13 +13,15 @@ use crate::model::Pack;
 pub struct CheckOptions {
     /// `--stackstate-version`: check against this one server version instead of the declared range.
     pub stackstate_version: Option<semver::Version>,
+    /// `--baseline`: the previous release (`.sts` or pack directory) to check the version bump against.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// Run every rule over `pack`. Callers apply [`apply_allow`] to these findings together with
 /// those of the load and model stages.
 pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
-    let diags = Diagnostics::new();
-    let _ = (pack, opts);
+    let mut diags = Diagnostics::new();
+    diags.extend(crate::compat::check(pack, opts));
     diags
 }
 

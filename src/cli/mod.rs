@@ -3,6 +3,7 @@
 //! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
 //! 2 usage or I/O failure.
 
+pub mod diff;
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Check a pack offline and report located findings.
     Lint(lint::Args),
+    /// Compare two builds (`.sts` or pack directories) node by node and check the version bump.
+    Diff(diff::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
 }
@@ -47,5 +50,6 @@ pub fn run(command: Command) -> u8 {
     match command {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
