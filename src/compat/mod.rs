@@ -129,6 +129,7 @@ pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
                     short(&table.oldest_documented)
                 ),
             )
+            .label("the StackState docs start at 4.0")
             .help("features are checked from 4.0 on; test the pack on that server by hand")
             .note("a feature documented in the 4.0 docs may be older than 4.0"),
         );
@@ -333,10 +334,8 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
                     d.help("this server no longer has the feature: use a replacement")
                 } else {
                     d.help(format!(
-                        "stop using it, or set max-stackstate-version below {} (e.g. {}.{}.0)",
-                        short(until),
-                        until.major,
-                        until.minor.saturating_sub(1)
+                        "stop using it, or set max-stackstate-version below {}",
+                        short(until)
                     ))
                 };
                 diags.push(also_used(d, uses));
@@ -398,6 +397,14 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
                     f.deprecated_evidence.as_deref().unwrap_or(&f.evidence)
                 ))
                 .help("plan a replacement: deprecated features are removed in a later StackState");
+                let d = match &f.until {
+                    Some(u) => d.note(format!(
+                        "removed in StackState {} (evidence: {})",
+                        short(u),
+                        f.until_evidence.as_deref().unwrap_or(&f.evidence)
+                    )),
+                    None => d,
+                };
                 diags.push(also_used(d, uses));
             }
         }

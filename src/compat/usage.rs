@@ -431,7 +431,7 @@ fn verbatim_fields(c: &mut Collector, stj_type: &str, fields: &crate::load::tree
 
 /// The `stackpack.conf` keys the compiler writes for this manifest.
 fn conf_keys(m: &Manifest, c: &mut Collector) {
-    let by = "stackpack.toml";
+    let by = "the manifest";
     let whole = m.span;
     for key in ["conf_name", "conf_version"] {
         c.key(key, m.name.span, by);
