@@ -22,5 +22,7 @@ pub mod diag;
 pub mod diff;
 pub mod load;
 pub mod model;
+pub mod schema;
 pub mod source;
+pub mod synth;
 pub mod template;

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod lint;
 pub mod output;
 pub mod rules_cmd;
+pub mod schema_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ pub enum Command {
     Diff(diff::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
+    /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
+    Schema(schema_cmd::Args),
 }
 
 /// Exit codes.
@@ -51,5 +54,6 @@ pub fn run(command: Command) -> u8 {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Schema(args) => schema_cmd::run(args),
     }
 }

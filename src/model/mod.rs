@@ -6,7 +6,7 @@
 
 pub mod kind;
 pub mod manifest;
-mod nodes;
+pub(crate) mod nodes;
 pub mod resolve;
 pub mod version;
 

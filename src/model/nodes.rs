@@ -18,7 +18,7 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-pub(super) fn lower_file(doc: &Value, out: &mut Vec<Node>, diags: &mut Diagnostics) {
+pub(crate) fn lower_file(doc: &Value, out: &mut Vec<Node>, diags: &mut Diagnostics) {
     if matches!(doc.kind, Kind::Null) {
         return; // an empty document
     }
