@@ -205,3 +205,28 @@ fn json_output_carries_code_span_and_evidence() {
     );
     assert!(text.contains("dependency-too-new/stackpack.toml"), "{text}");
 }
+
+#[test]
+fn sp501_fields_helpers_aggregations_and_common_urns() {
+    let (code, _, err) = lint("many-features", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&err), ["SP501"; 8]);
+    for needle in [
+        "node type `Monitor` needs StackState 5.0",
+        "field `Monitor.status` needs StackState 5.1",
+        "field `Monitor.tags` needs StackState 5.1",
+        "field `Monitor.intervalSeconds` needs StackState 5.0",
+        "node type `ArgumentStringVal` needs StackState 5.0",
+        "STJ helper `getFirstExisting` needs StackState 4.2",
+        "`urn:stackpack:common:component-type:server` needs StackState 4.3",
+        "`SUM_NO_ZEROS / EVENT_COUNT_NO_ZEROS` needs StackState 4.3",
+    ] {
+        assert!(err.contains(needle), "missing {needle}: {err}");
+    }
+    // 4.0 helpers (getOrCreate, identifier, concat) are not findings.
+    assert!(!err.contains("`getOrCreate`") && !err.contains("`identifier`"), "{err}");
+    insta::assert_snapshot!("sp501_many_features", err);
+    // All of it exists on 5.1.
+    let (code, _, err) = lint("many-features", &["--stackstate-version", "5.1.0"]);
+    assert_eq!((code, err.as_str()), (0, ""));
+}
