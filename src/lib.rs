@@ -20,6 +20,7 @@ pub mod compat;
 pub mod compile;
 pub mod diag;
 pub mod diff;
+pub mod fuzzing;
 pub mod load;
 pub mod model;
 pub mod schema;

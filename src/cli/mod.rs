@@ -3,9 +3,12 @@
 //! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
 //! 2 usage or I/O failure.
 
+pub mod changelog_cmd;
 pub mod diff;
 pub mod lint;
 pub mod output;
+pub mod release;
+pub mod release_notes;
 pub mod rules_cmd;
 pub mod schema_cmd;
 
@@ -28,6 +31,12 @@ pub enum Command {
     Diff(diff::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
+    /// Render the release notes from the changelog (docs page, RELEASE.md or JSON).
+    ReleaseNotes(release_notes::Args),
+    /// Add unreleased changes to the changelog, or check it.
+    Changelog(changelog_cmd::Args),
+    /// Fold the unreleased changes into a new release and set the manifest version.
+    Release(release::Args),
     /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
     Schema(schema_cmd::Args),
 }
@@ -54,6 +63,9 @@ pub fn run(command: Command) -> u8 {
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::ReleaseNotes(args) => release_notes::run(args),
+        Command::Changelog(args) => changelog_cmd::run(args),
+        Command::Release(args) => release::run(args),
         Command::Schema(args) => schema_cmd::run(args),
     }
 }

@@ -8,7 +8,7 @@ type = element["typeName"].toLowerCase()
 data = element["data"]
 
 identifiers = new HashSet()
-if (data.containsKey("identifiers") && data["identifiers"] instanceof List<String>) {
+if (data.containsKey("identifiers") && data["identifiers"] instanceof List) {
     data["identifiers"].each { id ->
         identifiers.add(id)
     }

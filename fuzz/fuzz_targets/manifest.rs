@@ -1,0 +1,10 @@
+//! The manifest: TOML text → spanned tree → typed manifest, and the diagnostics rendered.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use stackpack::fuzzing;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        fuzzing::manifest(text);
+    }
+});

@@ -1,0 +1,83 @@
+//! `stackpack release [DIR]`: fold the unreleased fragments into a new release file, set the
+//! manifest version, delete the fragments, atomically.
+
+use super::changelog_cmd::load;
+use super::output::{fatal, print_diagnostics};
+use crate::changelog::write::{release, ReleaseOptions, WriteError};
+use crate::changelog::{date, Bump};
+use crate::diag::render::Format;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BumpArg {
+    /// From the kinds of the unreleased changes.
+    Auto,
+    Major,
+    Minor,
+    Patch,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The pack directory (holding `stackpack.toml`).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Which part of the version to increment.
+    #[arg(long, value_enum, default_value_t = BumpArg::Auto)]
+    pub bump: BumpArg,
+    /// Release date, YYYY-MM-DD (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let day = match args.date.as_deref().map(date::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return fatal(format!("--date: {e}")),
+    };
+    let l = match load(&args.dir, Format::Human) {
+        Ok(l) => l,
+        Err(code) => return code,
+    };
+    let mut diags = l.pack_diags;
+    diags.extend(crate::check::run(&l.pack, &crate::check::CheckOptions::default()));
+    diags.extend(l.changelog_diags);
+    crate::check::apply_allow(&l.pack, &mut diags);
+    diags.sort(&l.pack.sources);
+    print_diagnostics(Format::Human, &diags, &l.pack.sources);
+    if diags.has_errors() {
+        eprintln!("error: not releasing: fix the errors above first");
+        return super::EXIT_FINDINGS;
+    }
+    let Some(cl) = &l.changelog else {
+        eprintln!("error: nothing to release: the pack has no changelog; add a change with `stackpack changelog add`");
+        return super::EXIT_FINDINGS;
+    };
+    let opts = ReleaseOptions {
+        bump: match args.bump {
+            BumpArg::Auto => None,
+            BumpArg::Major => Some(Bump::Major),
+            BumpArg::Minor => Some(Bump::Minor),
+            BumpArg::Patch => Some(Bump::Patch),
+        },
+        date: day,
+    };
+    match release(&l.pack, cl, &opts) {
+        Ok(r) => {
+            println!(
+                "released {} ({}): wrote {}, set the manifest version, removed {} fragment{}",
+                r.version,
+                r.date,
+                super::changelog_cmd::clean(&r.release_file),
+                r.removed.len(),
+                if r.removed.len() == 1 { "" } else { "s" }
+            );
+            super::EXIT_OK
+        }
+        Err(WriteError::Refused(m)) => {
+            eprintln!("error: {m}");
+            super::EXIT_FINDINGS
+        }
+        Err(WriteError::Io(m)) => fatal(format!("{m} (nothing was changed)")),
+    }
+}
