@@ -742,14 +742,17 @@ pub fn baseline_findings(
         return diags;
     };
     if !report.ok {
+        let what = match actual {
+            Bump::None => format!("version {version} is the same release as the baseline's {old_version}"),
+            a => format!(
+                "version {version} is a {} bump over the baseline's {old_version}",
+                a.as_str()
+            ),
+        };
         let mut d = Diagnostic::new(
             &rules::BUMP_TOO_SMALL,
             span,
-            format!(
-                "version {version} is a {} bump over the baseline's {old_version}, but the changes need a {} bump",
-                actual.as_str(),
-                report.required.as_str()
-            ),
+            format!("{what}, but the changes need a {} bump", report.required.as_str()),
         )
         .label(format!(
             "needs {} or later",
