@@ -334,7 +334,7 @@ fn helper_key(name: &str) -> Option<&'static str> {
         "getFirstExisting" => "helper_get_first_existing",
         "resolve" => "helper_resolve",
         "resolveOrCreate" => "helper_resolve_or_create",
-        "if" | "unless" => "helper_if_else",
+        "if" => "helper_if_else",
         "each" => "helper_each",
         _ => return None,
     })
