@@ -620,43 +620,24 @@ pub fn render_import(text: &str, ctx: &dyn ImportContext) -> Result<Rendered, Te
 }
 
 fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Result<Rendered, TemplateError> {
-    let scanned = scan(text, &[])?;
+    // At import time an escaped `\{{` or `\}}` is literal text that loses its backslash; nothing
+    // after it is parsed (it may be Groovy such as `\{{ -> 1 }}`). Mask the escapes (same length,
+    // so offsets are unchanged) and scan only the unescaped tags.
+    let masked = text.replace("\\{{", "   ").replace("\\}}", "   ");
+    let scanned = scan(&masked, &[])?;
     let mut out = Rendered {
         text: String::with_capacity(text.len()),
         map: Vec::new(),
         missing_vars: Vec::new(),
     };
-    // Blocks being skipped (a false `if`), as a count of nesting inside the skipped region.
     let mut cond_stack: Vec<bool> = Vec::new(); // true = emitting
     let emitting = |stack: &Vec<bool>| stack.iter().all(|b| *b);
     let mut last = 0;
     for tag in &scanned.tags {
         if emitting(&cond_stack) {
-            out.map.push((out.text.len(), last));
-            out.text.push_str(&text[last..tag.range.start]);
+            copy_literal(&mut out, text, last, tag.range.start);
         }
         last = tag.range.end;
-        if tag.escaped {
-            if emitting(&cond_stack) {
-                // `\{{ x \}}` → `{{ x }}`
-                let (open, close) = if tag.kind == TagKind::Raw {
-                    ("{{{", "}}}")
-                } else {
-                    ("{{", "}}")
-                };
-                let prefix_len = if tag.kind == TagKind::Raw { 4 } else { 3 };
-                let inner_start = tag.range.start + prefix_len;
-                let mut inner_end = tag.range.end - close.len();
-                if text.as_bytes().get(inner_end.wrapping_sub(1)) == Some(&b'\\') {
-                    inner_end -= 1;
-                }
-                out.map.push((out.text.len(), tag.range.start));
-                out.text.push_str(open);
-                out.text.push_str(text.get(inner_start..inner_end).unwrap_or(""));
-                out.text.push_str(close);
-            }
-            continue;
-        }
         match tag.kind {
             TagKind::Comment => {}
             TagKind::BlockOpen => {
@@ -699,9 +680,31 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
             }
         }
     }
-    out.map.push((out.text.len(), last));
-    out.text.push_str(&text[last..]);
+    if emitting(&cond_stack) {
+        copy_literal(&mut out, text, last, text.len());
+    }
     Ok(out)
+}
+
+/// Copy `text[from..to]` to the output, dropping the backslash of every `\{{` and `\}}`, and
+/// record where each copied piece came from.
+fn copy_literal(out: &mut Rendered, text: &str, from: usize, to: usize) {
+    let segment = &text[from..to];
+    let mut pos = 0;
+    while let Some(i) = segment[pos..].find('\\').map(|i| i + pos) {
+        let rest = &segment[i + 1..];
+        if rest.starts_with("{{") || rest.starts_with("}}") {
+            out.map.push((out.text.len(), from + pos));
+            out.text.push_str(&segment[pos..i]);
+            pos = i + 1;
+        } else {
+            out.map.push((out.text.len(), from + pos));
+            out.text.push_str(&segment[pos..=i]);
+            pos = i + 1;
+        }
+    }
+    out.map.push((out.text.len(), from + pos));
+    out.text.push_str(&segment[pos..]);
 }
 
 fn is_truthy(ctx: &dyn ImportContext, a: &Arg) -> bool {
@@ -957,6 +960,20 @@ mod tests {
         // Output offsets map back into the source.
         let n_out = r.text.find("\"n\"").unwrap_or(0);
         assert_eq!(&stj[r.source_offset(n_out)..r.source_offset(n_out) + 3], "\"n\"");
+    }
+
+    #[test]
+    fn escaped_text_is_literal_at_import_time() {
+        let ctx = MapContext {
+            args: HashMap::new(),
+            files: &no_files,
+            known: &any,
+        };
+        // Groovy escaped for the default include mode: `\{{` is literal, never parsed.
+        let r = render_import("def m = [a: \\{{ -> 1 }}]; \\{{ unclosed", &ctx).map(|r| r.text);
+        assert_eq!(r.ok().as_deref(), Some("def m = [a: {{ -> 1 }}]; {{ unclosed"));
+        let r = render_import("x \\{{#if a\\}}y\\{{/if\\}} \\n", &ctx).map(|r| r.text);
+        assert_eq!(r.ok().as_deref(), Some("x {{#if a}}y{{/if}} \\n"));
     }
 
     #[test]

@@ -1,3 +1,4 @@
 //! Stage 5, **archive**: the deterministic `.sts` zip writer, and safe archive reading.
 
 pub mod rules;
+pub mod write;

@@ -3,6 +3,7 @@
 //! Exit codes everywhere: 0 clean, 1 findings at error level (or failures the input caused),
 //! 2 usage or I/O failure.
 
+pub mod build;
 pub mod changelog_cmd;
 pub mod diff;
 pub mod lint;
@@ -25,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Compile a pack into a reproducible `<name>-<version>.sts` archive.
+    Build(build::Args),
     /// Check a pack offline and report located findings.
     Lint(lint::Args),
     /// Compare two builds (`.sts` or pack directories) node by node and check the version bump.
@@ -60,6 +63,7 @@ pub fn main() -> ExitCode {
 
 pub fn run(command: Command) -> u8 {
     match command {
+        Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
         Command::Diff(args) => diff::run(args),

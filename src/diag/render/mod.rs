@@ -2,6 +2,7 @@
 
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 use super::Diagnostics;
 use crate::source::SourceMap;
@@ -26,7 +27,6 @@ pub fn render(format: Format, diags: &Diagnostics, sources: &SourceMap, opts: Re
     match format {
         Format::Human => human::render(diags, sources, opts),
         Format::Json => json::render(diags, sources),
-        // SARIF is added by the lint work (issue 3); until then JSON carries the same data.
-        Format::Sarif => json::render(diags, sources),
+        Format::Sarif => sarif::render(diags, sources),
     }
 }

@@ -1,0 +1,221 @@
+//! SP9xx: hygiene — nodes nothing references and files nothing uses.
+
+use super::rules;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::display_path;
+use crate::load::tree::{Kind, Value};
+use crate::model::{Body, NodeKind, Pack, Ref, Resolved};
+use std::collections::BTreeSet;
+
+/// Kinds that only make sense when something references them. Component types, layers and the
+/// like are vocabulary used by topology at run time, and syncs and views are roots.
+const NEEDS_A_USER: [NodeKind; 7] = [
+    NodeKind::IdExtractor,
+    NodeKind::ComponentMapping,
+    NodeKind::RelationMapping,
+    NodeKind::ComponentTemplate,
+    NodeKind::RelationTemplate,
+    NodeKind::CheckFunction,
+    NodeKind::DataSource,
+];
+
+/// Directories whose files must be referenced by a node or the manifest.
+const REFERENCED_DIRS: [&str; 3] = ["scripts/", "templates/", "icons/"];
+
+/// Run the SP9xx rules; `reached_by_templates` are the nodes templates `get` (from
+/// [`super::templates::check`]).
+pub fn check(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostics) {
+    unused_nodes(pack, reached_by_templates, diags);
+    unused_files(pack, diags);
+}
+
+fn unused_nodes(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostics) {
+    let mut used = vec![false; pack.nodes.len()];
+    let mut mark = |r: &Ref, kinds: &[NodeKind], pack: &Pack| {
+        // A wrong-kind reference counts as a use too: it is already an error of its own.
+        if let Resolved::Local(i) | Resolved::WrongKind(i) = pack.resolve(r, kinds) {
+            if let Some(u) = used.get_mut(i) {
+                *u = true;
+            }
+        }
+    };
+    for node in &pack.nodes {
+        match &node.body {
+            Body::Sync(s) => {
+                mark(&s.data_source, &[NodeKind::DataSource], pack);
+                mark(&s.component_id_extractor, &[NodeKind::IdExtractor], pack);
+                mark(&s.relation_id_extractor, &[NodeKind::IdExtractor], pack);
+                let component = s.default_component_action.iter().chain(&s.component_actions);
+                for a in component {
+                    mark(&a.template, &[NodeKind::ComponentTemplate], pack);
+                    if let Some(m) = &a.mapping {
+                        mark(m, &[NodeKind::ComponentMapping], pack);
+                    }
+                }
+                let relation = s.default_relation_action.iter().chain(&s.relation_actions);
+                for a in relation {
+                    mark(&a.template, &[NodeKind::RelationTemplate], pack);
+                    if let Some(m) = &a.mapping {
+                        mark(m, &[NodeKind::RelationMapping], pack);
+                    }
+                }
+            }
+            Body::View(v) => {
+                if let Some(h) = &v.health {
+                    mark(&h.function, &[NodeKind::Stj], pack);
+                }
+            }
+            _ => {}
+        }
+    }
+    for &i in reached_by_templates {
+        if let Some(u) = used.get_mut(i) {
+            *u = true;
+        }
+    }
+    // Verbatim nodes may point at anything by URN.
+    let mut stj_strings = Vec::new();
+    for node in &pack.nodes {
+        if let Body::Stj { fields, .. } = &node.body {
+            strings(fields, &mut stj_strings, 0);
+        }
+    }
+    if !stj_strings.is_empty() {
+        for (i, urn) in pack.index.urns.iter().enumerate() {
+            let Some(node) = pack.nodes.get(i) else { continue };
+            if !NEEDS_A_USER.contains(&node.kind) {
+                continue;
+            }
+            let shorthand = format!("\"{}:{}\"", node.kind.urn_segment(), node.id.value);
+            if stj_strings
+                .iter()
+                .any(|s| s.contains(urn.as_str()) || s.contains(&shorthand))
+            {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
+                }
+            }
+        }
+    }
+    for (i, node) in pack.nodes.iter().enumerate() {
+        if used.get(i).copied().unwrap_or(true) || !NEEDS_A_USER.contains(&node.kind) {
+            continue;
+        }
+        let by = match node.kind {
+            NodeKind::IdExtractor => "a sync's `component-id-extractor` or `relation-id-extractor`",
+            NodeKind::ComponentMapping => "a component action's `mapping`",
+            NodeKind::RelationMapping => "a relation action's `mapping`",
+            NodeKind::ComponentTemplate => "a component action's `template`",
+            NodeKind::RelationTemplate => "a relation action's `template`",
+            NodeKind::CheckFunction => "a template's `{{ get \"check-function:<id>\" }}`",
+            _ => "a sync's `data-source`",
+        };
+        diags.push(
+            Diagnostic::new(
+                &rules::UNUSED_NODE,
+                node.id.span,
+                format!("{} `{}` is never used", node.kind.singular(), node.id.value),
+            )
+            .label("nothing references this node")
+            .help(format!("reference it from {by}, or remove it")),
+        );
+    }
+}
+
+fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match &v.kind {
+        Kind::Str(s) => out.push(s),
+        Kind::Seq(items) => items.iter().for_each(|i| strings(i, out, depth + 1)),
+        Kind::Map(m) => m.entries.iter().for_each(|(_, i)| strings(i, out, depth + 1)),
+        _ => {}
+    }
+}
+
+fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
+    let m = &pack.manifest;
+    let mut referenced: BTreeSet<&str> = BTreeSet::new();
+    for node in &pack.nodes {
+        match &node.body {
+            Body::Script(s) => {
+                referenced.insert(&s.script.value);
+            }
+            Body::Template(t) => {
+                referenced.insert(&t.template.value);
+            }
+            Body::CheckFunction(c) => {
+                referenced.insert(&c.script.value);
+            }
+            Body::ComponentType { icon: Some(i) } => {
+                referenced.insert(&i.value);
+            }
+            _ => {}
+        }
+    }
+    let manifest_paths = m
+        .logo
+        .iter()
+        .chain(&m.pages.overview)
+        .chain(&m.pages.detailed_overview)
+        .chain(&m.pages.upgrade_instructions)
+        .chain(m.pages.states.iter().map(|(_, p)| p))
+        .chain(&m.provisioning.script);
+    referenced.extend(manifest_paths.map(|p| p.value.as_str()));
+    let included = |path: &str| {
+        m.include
+            .iter()
+            .any(|i| path == i.value || path.starts_with(&format!("{}/", i.value)))
+    };
+    // Texts that may name other files: sync templates (`include`), scripts, Markdown pages.
+    let mut texts: Vec<String> = pack
+        .texts
+        .keys()
+        .filter_map(|k| pack.text(k).map(|(_, t)| t.to_string()))
+        .collect();
+    let markdown: Vec<String> = pack
+        .files
+        .iter()
+        .filter(|(k, f)| k.starts_with("resources/") && k.ends_with(".md") && !f.escapes && f.size < 4 << 20)
+        .filter_map(|(_, f)| std::fs::read_to_string(&f.path).ok())
+        .collect();
+    let mut stj = Vec::new();
+    for node in &pack.nodes {
+        if let Body::Stj { fields, .. } = &node.body {
+            strings(fields, &mut stj, 0);
+        }
+    }
+    texts.extend(stj.into_iter().map(str::to_string));
+
+    for (rel, f) in &pack.files {
+        if f.escapes || referenced.contains(rel.as_str()) || included(rel) {
+            continue;
+        }
+        let base = rel.rsplit('/').next().unwrap_or(rel);
+        let in_referenced_dir = REFERENCED_DIRS.iter().any(|d| rel.starts_with(d));
+        let help;
+        if in_referenced_dir {
+            if texts.iter().any(|t| t.contains(base)) {
+                continue;
+            }
+            help =
+                "reference it from a node (`script:`, `template:`, `icon:`), add it to [archive] include, or delete it";
+        } else if let Some(inner) = rel.strip_prefix("resources/") {
+            if markdown.iter().any(|t| t.contains(inner) || t.contains(base)) {
+                continue;
+            }
+            help = "link it from a Markdown page or the manifest, or delete it";
+        } else {
+            continue;
+        }
+        diags.push(
+            Diagnostic::at_path(
+                &rules::UNUSED_FILE,
+                display_path(&pack.root, rel),
+                format!("`{rel}` is not used by any node, page or the manifest"),
+            )
+            .help(help),
+        );
+    }
+}

@@ -1,0 +1,89 @@
+//! The archive writer leaves nothing behind when writing fails midway.
+
+use stackpack::archive::write::{write_sts, write_sts_through};
+use stackpack::compile::Entry;
+use std::io::{self, Write};
+
+/// A writer that fails once `left` bytes have been written.
+struct FailAfter<W: Write> {
+    inner: W,
+    left: usize,
+}
+
+impl<W: Write> Write for FailAfter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Err(io::Error::other("disk full (injected)"));
+        }
+        let n = buf.len().min(self.left);
+        self.left -= n;
+        self.inner.write(&buf[..n])
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write + io::Seek> io::Seek for FailAfter<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
+fn entries() -> Vec<Entry> {
+    (0..50)
+        .map(|i| Entry {
+            path: format!("resources/page-{i:02}.md"),
+            // Incompressible-ish content so that the archive is larger than the writer's buffer.
+            data: (0..4000u32)
+                .map(|j| (j.wrapping_mul(2_654_435_761).wrapping_add(i) >> 13) as u8)
+                .collect(),
+        })
+        .collect()
+}
+
+#[test]
+fn a_failing_writer_leaves_no_partial_archive() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let res = write_sts_through(dir.path(), "x-1.0.0.sts", &entries(), 315_532_800, |f| FailAfter {
+        inner: f,
+        left: 20_000,
+    });
+    let err = match res {
+        Ok(p) => panic!("wrote {}", p.display()),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("disk full (injected)"), "{err}");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .map(|r| r.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "files left in the output directory: {left:?}");
+}
+
+#[test]
+fn a_failing_writer_keeps_an_earlier_archive_intact() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let first = write_sts(dir.path(), "x-1.0.0.sts", &entries()[..3], 315_532_800).unwrap_or_else(|e| panic!("{e}"));
+    let before = std::fs::read(&first).unwrap_or_default();
+    let res = write_sts_through(dir.path(), "x-1.0.0.sts", &entries(), 315_532_800, |f| FailAfter {
+        inner: f,
+        left: 100,
+    });
+    assert!(res.is_err());
+    assert_eq!(std::fs::read(&first).unwrap_or_default(), before);
+    assert_eq!(std::fs::read_dir(dir.path()).map(|r| r.count()).unwrap_or(0), 1);
+}
+
+#[test]
+fn archive_is_world_readable() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let p = write_sts(dir.path(), "x-1.0.0.sts", &entries()[..1], 315_532_800).unwrap_or_else(|e| panic!("{e}"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o644);
+    }
+}
