@@ -830,7 +830,12 @@ pub fn entries_of(path: &Path) -> Result<Entries, String> {
         let mut diags = Diagnostics::new();
         let pack = match crate::model::load_pack(path, &mut diags) {
             Ok(Ok(p)) => p,
-            Ok(Err(_)) => return Err(format!("`{}` is not a loadable pack", path.display())),
+            Ok(Err(_)) => {
+                return Err(format!(
+                    "`{}` is not a loadable pack (run `stackpack lint` on it)",
+                    path.display()
+                ))
+            }
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
         return pack_entries(&pack);
@@ -838,11 +843,20 @@ pub fn entries_of(path: &Path) -> Result<Entries, String> {
     read_archive_entries(path)
 }
 
-// MERGE: replaced by the compiler (`crate::compile`) and the archive reader (`crate::archive::read`)
-// when those branches land in main.
-fn pack_entries(_pack: &Pack) -> Result<Entries, String> {
-    Err("the compiler is not available in this build".to_string())
+/// Compile `pack` in memory (default options: no template overrides, no release notes; the
+/// comparison only reads `stackpack.conf` and the `.stj` files with what they include).
+pub fn pack_entries(pack: &Pack) -> Result<Entries, String> {
+    match crate::compile::compile(pack, &crate::compile::CompileOptions::default()) {
+        Ok(c) => Ok(c.entries.into_iter().map(|e| (e.path, e.data)).collect()),
+        Err(d) => Err(format!(
+            "`{}` does not compile ({} errors: run `stackpack build` to see them)",
+            pack.root.display(),
+            d.count(crate::diag::Severity::Error)
+        )),
+    }
 }
+
+// MERGE: replaced by the archive reader (`crate::archive::read`) when it lands in main.
 
 fn read_archive_entries(path: &Path) -> Result<Entries, String> {
     Err(format!(

@@ -8,6 +8,7 @@
 //! nodes that only exist from some version on, and the `stackpack.conf` keys the manifest
 //! produces.
 
+use crate::model::version::release_of;
 use crate::model::{Body, Manifest, Pack, ParamType, ReturnType, Scope};
 use crate::source::{FileId, Span};
 use crate::template::{self, ArgKind, TagKind};
@@ -64,9 +65,10 @@ pub fn identity_includes(min: Option<&Version>) -> bool {
 /// Every feature `pack` uses.
 pub fn collect(pack: &Pack) -> Vec<Use> {
     let mut c = Collector { uses: Vec::new() };
-    let min = pack.manifest.min_stackstate.as_ref().map(|m| &m.value);
+    // The compiler decides on the release the minimum stands for (`4.2.0-rc.1` counts as 4.2.0).
+    let min = pack.manifest.min_stackstate.as_ref().map(|m| release_of(&m.value));
     conf_keys(&pack.manifest, &mut c);
-    let identity = identity_includes(min);
+    let identity = identity_includes(min.as_ref());
     let import_vars = import_vars(&pack.manifest);
     let import_refs: Vec<&str> = import_vars.iter().map(String::as_str).collect();
     for node in &pack.nodes {
