@@ -590,6 +590,9 @@ pub fn render_human(r: &Report) -> String {
     };
     let _ = writeln!(s, "old: {}", who(&r.old));
     let _ = writeln!(s, "new: {}", who(&r.new));
+    if r.old.name.is_some() && r.new.name.is_some() && r.old.name != r.new.name {
+        let _ = writeln!(s, "note: these are builds of two different packs");
+    }
     type Pick = fn(&ChangeKind) -> bool;
     let sections: [(&str, &str, Pick); 5] = [
         ("removed", "-", |k| matches!(k, ChangeKind::Removed)),
@@ -711,6 +714,18 @@ pub fn baseline_findings(
     };
     // The version being released is the manifest's.
     new.version = Some(pack.manifest.version.value.clone());
+    let name = &pack.manifest.name.value;
+    if let Some(other) = old.name.as_ref().filter(|n| *n != name) {
+        diags.push(
+            Diagnostic::new(
+                &rules::BASELINE_UNREADABLE,
+                pack.manifest.name.span,
+                format!("the baseline is the pack `{other}`, not `{name}`: there is nothing to compare"),
+            )
+            .help("pass a previous release of this pack"),
+        );
+        return diags;
+    }
     let Some(old_version) = old.version.clone() else {
         diags.push(
             Diagnostic::at_path(

@@ -115,4 +115,12 @@ fn sp522_baseline_without_version() {
     let d = diff::baseline_findings(&p, "old.sts", Err("broken zip".into()), Ok(build("4.3.2", &[CHECK])));
     let text = render(Format::Human, &d, &p.sources, RenderOptions::default());
     assert!(text.contains("the baseline cannot be read: broken zip"), "{text}");
+    let mut other = build("4.3.1", &[CHECK]);
+    other.name = Some("another-pack".into());
+    let d = diff::baseline_findings(&p, "old.sts", Ok(other), Ok(build("4.3.2", &[CHECK])));
+    let text = render(Format::Human, &d, &p.sources, RenderOptions::default());
+    assert!(
+        text.contains("the baseline is the pack `another-pack`, not `bumped`"),
+        "{text}"
+    );
 }
