@@ -10,16 +10,6 @@ use crate::source::{Span, Spanned};
 use crate::template::{self, TagKind};
 use std::collections::{BTreeSet, HashMap};
 
-/// Variables that exist when the `.stj` is imported (reference §3, §5).
-pub const INSTANCE_VARS: [&str; 3] = ["instanceId", "instanceName", "topicName"];
-
-/// The import-time variables of this pack: the instance variables and every step name.
-pub fn import_vars(pack: &Pack) -> Vec<&str> {
-    let mut v: Vec<&str> = INSTANCE_VARS.to_vec();
-    v.extend(pack.manifest.steps.iter().map(|s| s.name.value.as_str()));
-    v
-}
-
 /// What a `get` target in a template stands for.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetTarget {
@@ -100,7 +90,7 @@ pub fn template_files(pack: &Pack) -> Vec<(&Node, &Spanned<String>)> {
 
 /// Run the SP3xx rules. Returns the nodes that templates reach through `get` (for SP901).
 pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
-    let vars = import_vars(pack);
+    let vars = pack.manifest.import_vars();
     let gets = GetResolver::new(pack);
     let mut reached = Vec::new();
     for (node, path) in template_files(pack) {

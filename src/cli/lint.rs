@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The pack directory (holding `stackpack.toml`).
+    /// The pack directory (holding `stackpack.toml`), or a classic pack: a directory holding
+    /// `stackpack.conf` or a `.sts` archive.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
     /// Output format of the findings.
@@ -27,6 +28,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::classic::is_classic(&args.dir) {
+        return crate::classic::lint::run(&args.dir, args.format, args.deny.is_some());
+    }
     let mut diags = Diagnostics::new();
     let pack = match crate::model::load_pack(&args.dir, &mut diags) {
         Ok(p) => p,

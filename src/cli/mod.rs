@@ -6,6 +6,8 @@
 pub mod build;
 pub mod changelog_cmd;
 pub mod diff;
+pub mod import;
+pub mod inspect;
 pub mod lint;
 pub mod output;
 pub mod release;
@@ -32,6 +34,10 @@ pub enum Command {
     Lint(lint::Args),
     /// Compare two builds (`.sts` or pack directories) node by node and check the version bump.
     Diff(diff::Args),
+    /// Show what a `.sts` archive (or classic pack) holds: name, version, entries, nodes.
+    Inspect(inspect::Args),
+    /// Convert a classic pack (source tree or `.sts`) into declarative sources.
+    Import(import::Args),
     /// List every lint rule with its code, severity and rationale.
     Rules(rules_cmd::Args),
     /// Render the release notes from the changelog (docs page, RELEASE.md or JSON).
@@ -70,6 +76,8 @@ pub fn run(command: Command) -> u8 {
         Command::ReleaseNotes(args) => release_notes::run(args),
         Command::Changelog(args) => changelog_cmd::run(args),
         Command::Release(args) => release::run(args),
+        Command::Inspect(args) => inspect::run(args),
+        Command::Import(args) => import::run(args),
         Command::Schema(args) => schema_cmd::run(args),
     }
 }

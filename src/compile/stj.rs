@@ -24,16 +24,6 @@ pub enum ScriptMode {
     Handlebars,
 }
 
-/// Variables that exist when an STJ file is imported (`crate::template` classifies tags with it).
-pub fn import_vars(pack: &Pack) -> Vec<String> {
-    let mut v: Vec<String> = ["instanceId", "instanceName", "topicName"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    v.extend(pack.manifest.steps.iter().map(|s| s.name.value.clone()));
-    v
-}
-
 /// Characters that cannot appear in a path written inside `{{ include "…" }}`.
 pub fn unsafe_in_include(path: &str) -> bool {
     path.chars()
@@ -97,7 +87,7 @@ pub fn compile_file(
     let mut ctx = Ctx {
         pack,
         mode,
-        vars: import_vars(pack),
+        vars: pack.manifest.import_vars().into_iter().map(str::to_string).collect(),
         files,
         diags,
         template_names: template_names(pack),

@@ -117,7 +117,13 @@ pub struct Provisioning {
     pub instance_type: Option<Spanned<String>>,
     /// Multi-instance packs: the step whose value is the `<instance_url>` of the topic.
     pub topic_step: Option<Spanned<String>>,
+    /// Further import-time variables that a hand-written provisioning `script` passes to its
+    /// imports (e.g. values it derives from the steps).
+    pub variables: Vec<Spanned<String>>,
 }
+
+/// Variables every instance import has (`reference/stackpack-v1-format.md` §3, §5).
+pub const INSTANCE_VARS: [&str; 3] = ["instanceId", "instanceName", "topicName"];
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LintConfig {
@@ -151,6 +157,16 @@ impl Manifest {
             None => format!("{}-instance.stj", self.name.value),
         }
     }
+    /// The variables that exist when the pack's STJ is imported: the instance variables, every
+    /// step name, and the `[provisioning] variables` of a hand-written script. Templates
+    /// classify tags with it (`crate::template::scan`).
+    pub fn import_vars(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = INSTANCE_VARS.to_vec();
+        v.extend(self.steps.iter().map(|s| s.name.value.as_str()));
+        v.extend(self.provisioning.variables.iter().map(|s| s.value.as_str()));
+        v
+    }
+
     pub fn dependency(&self, name: &str) -> Option<&Dependency> {
         self.dependencies.iter().find(|d| d.name.value == name)
     }
@@ -350,6 +366,17 @@ pub(crate) fn lower(
         provisioning.instance_template = p.opt_str("instance-template", diags);
         provisioning.instance_type = p.opt_str("instance-type", diags);
         provisioning.topic_step = p.opt_str("topic-step", diags);
+        provisioning.variables = p.opt_str_list("variables", diags);
+        if let (Some(first), None) = (provisioning.variables.first(), &provisioning.script) {
+            diags.push(
+                Diagnostic::new(
+                    &rules::INVALID_VALUE,
+                    first.span,
+                    "`variables` only exist when a hand-written provisioning `script` passes them",
+                )
+                .help("set `[provisioning] script`, or use install steps (`[[steps]]`) for values the user enters"),
+            );
+        }
         p.finish(diags);
     }
 
@@ -468,6 +495,35 @@ pub(crate) fn pack_path(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lower_text(text: &str) -> (Option<Manifest>, Diagnostics) {
+        let mut sources = crate::source::SourceMap::new();
+        let id = sources.add("stackpack.toml", None, text);
+        let mut diags = Diagnostics::new();
+        let v = crate::load::toml::parse(id, sources.file(id), &mut diags);
+        let m = v.and_then(|v| lower(id, &v, &BTreeMap::new(), &mut diags));
+        (m, diags)
+    }
+
+    #[test]
+    fn script_variables_are_import_vars_only_with_a_script() {
+        let base =
+            "name = \"a\"\ndisplay-name = \"A\"\nversion = \"1.0.0\"\n[[steps]]\nname = \"url\"\ndisplay = \"URL\"\n";
+        let (m, diags) = lower_text(&format!(
+            "{base}[provisioning]\nscript = \"p/P.groovy\"\nvariables = [\"integrationType\"]\n"
+        ));
+        // The script file does not exist in this in-memory test: only that finding is expected.
+        assert!(diags.iter().all(|d| d.code == "SP010"), "{diags:?}");
+        let vars: Vec<String> = m
+            .map(|m| m.import_vars().iter().map(|s| s.to_string()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            vars,
+            ["instanceId", "instanceName", "topicName", "url", "integrationType"]
+        );
+        let (_, diags) = lower_text(&format!("{base}[provisioning]\nvariables = [\"integrationType\"]\n"));
+        assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["SP008"]);
+    }
 
     #[test]
     fn class_names() {

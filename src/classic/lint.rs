@@ -1,0 +1,126 @@
+//! `stackpack lint` on a classic pack (a directory with `stackpack.conf`, or a `.sts`).
+
+use super::conf::{self, Conf};
+use super::pack::{Files, OpenError, Origin};
+use super::rules;
+use super::stj::{self, Provisioning, Templates};
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// A classic pack read and checked.
+#[derive(Debug)]
+pub struct Classic {
+    pub files: Files,
+    pub conf: Conf,
+    pub provisioning: Provisioning,
+    pub templates: Templates,
+}
+
+/// Read and check the pack at `path`. `Ok(None)`: an archive refused by the safe reader
+/// (the diagnostics say why; nothing else can be checked).
+pub fn analyse(path: &std::path::Path, diags: &mut Diagnostics) -> Result<Option<Classic>, OpenError> {
+    let Some(mut files) = Files::open(path, diags)? else {
+        return Ok(None);
+    };
+    check_layout(&files, diags);
+    let conf = conf::load(&mut files, diags);
+    let provisioning = stj::provisioning(&conf, &mut files, diags);
+    let templates = stj::analyse(&conf, &provisioning, &mut files, diags);
+    check_common_dependency(&conf, &mut files, diags);
+    if let Origin::Archive(p) = &files.origin {
+        if let (Some(n), Some(v)) = (&conf.name, &conf.version) {
+            let expected = format!("{}-{}.sts", n.value, v.value);
+            let actual = p
+                .file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if actual != expected {
+                diags.push(
+                    Diagnostic::at_path(
+                        &rules::ARCHIVE_FILE_NAME,
+                        files.display_root(),
+                        format!("archive is named `{actual}`, not `{expected}`"),
+                    )
+                    .help("StackState uses the conf's name and version, but `<name>-<version>.sts` avoids confusion"),
+                );
+            }
+        }
+    }
+    Ok(Some(Classic {
+        files,
+        conf,
+        provisioning,
+        templates,
+    }))
+}
+
+/// §7 item 5: templates use `urn:stackpack:common:` but `common` is not a dependency.
+fn check_common_dependency(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) {
+    if conf.value.is_none() || conf.has_dependency("common") {
+        return;
+    }
+    let paths: Vec<String> = files
+        .under("provisioning/")
+        .filter(|p| p.ends_with(".stj") || p.ends_with(".handlebars") || p.ends_with(".json"))
+        .cloned()
+        .collect();
+    for p in paths {
+        let Some(id) = files.text(&p, diags) else { continue };
+        if let Some(i) = files.source_text(id).find("urn:stackpack:common") {
+            diags.push(
+                Diagnostic::new(
+                    &rules::CONF_VALUE,
+                    crate::source::Span::new(id, i, i + "urn:stackpack:common".len()),
+                    "templates use `urn:stackpack:common` but `common` is not a dependency in stackpack.conf",
+                )
+                .help("add `dependencies { common: \"2.5.1\" }` (the version the pack was tested with)"),
+            );
+            return;
+        }
+    }
+}
+
+/// §7 items 6 and 23: StackPack 2.0 files and entries outside the three roots.
+fn check_layout(files: &Files, diags: &mut Diagnostics) {
+    for path in files.files.keys() {
+        if path == "stackpack.yaml" || path.ends_with(".sty") {
+            diags.push(
+                Diagnostic::at_path(&rules::V2_MARKER, files.display(path), format!("`{path}` belongs to the StackPack 2.0 format"))
+                    .help("a 1.0 pack has stackpack.conf and .stj templates; remove the file or build a 2.0 pack with other tools"),
+            );
+            continue;
+        }
+        let ok = path == "stackpack.conf"
+            || path.starts_with("provisioning/")
+            || path.starts_with("resources/")
+            || path.starts_with("META-INF/");
+        if !ok {
+            diags.push(
+                Diagnostic::at_path(
+                    &rules::ARCHIVE_LAYOUT,
+                    files.display(path),
+                    format!("`{path}` is outside stackpack.conf, provisioning/ and resources/"),
+                )
+                .help("StackState ignores it; remove it, or move it under resources/"),
+            );
+        }
+    }
+}
+
+/// The `lint` command on a classic pack: print findings, return the exit code.
+pub fn run(path: &std::path::Path, format: crate::diag::render::Format, deny_warnings: bool) -> u8 {
+    use crate::cli::output::{exit_code, fatal, print_diagnostics};
+    let mut diags = Diagnostics::new();
+    match analyse(path, &mut diags) {
+        Err(e) => fatal(e),
+        Ok(None) => {
+            let sources = crate::source::SourceMap::new();
+            print_diagnostics(format, &diags, &sources);
+            exit_code(&diags, deny_warnings).max(crate::cli::EXIT_FINDINGS)
+        }
+        Ok(Some(c)) => {
+            diags.sort(&c.files.sources);
+            print_diagnostics(format, &diags, &c.files.sources);
+            exit_code(&diags, deny_warnings)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! A classic pack's files, from a source tree (the directory holding `stackpack.conf`) or from a
+//! `.sts` archive read safely with [`crate::archive::read`].
+
+use crate::archive::read::{entry_display, read_archive, Limits};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::rules as load_rules;
+use crate::source::{FileId, SourceMap};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where the pack came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Dir(PathBuf),
+    Archive(PathBuf),
+}
+
+/// Every file of a classic pack in memory, by `/`-separated path relative to the pack root.
+#[derive(Debug)]
+pub struct Files {
+    pub origin: Origin,
+    pub files: BTreeMap<String, Vec<u8>>,
+    pub sources: SourceMap,
+    texts: BTreeMap<String, Option<FileId>>,
+}
+
+/// Is `path` a classic pack: a `.sts`/`.zip` file, or a directory with `stackpack.conf` and no
+/// `stackpack.toml`?
+pub fn is_classic(path: &Path) -> bool {
+    if path.is_file() {
+        return path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("sts") || e.eq_ignore_ascii_case("zip"));
+    }
+    path.is_dir() && path.join("stackpack.conf").is_file() && !path.join(crate::load::MANIFEST).exists()
+}
+
+/// Failures that stop a command before the pack is examined (exit code 2).
+#[derive(Debug)]
+pub enum OpenError {
+    Io(PathBuf, std::io::Error),
+    NotAPack(PathBuf),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(p, e) => write!(f, "cannot read `{}`: {e}", p.display()),
+            OpenError::NotAPack(p) => write!(
+                f,
+                "`{}` is neither a `.sts` archive nor a classic pack directory (holding `stackpack.conf`)",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl Files {
+    /// Open a directory or an archive. `Ok(None)`: the archive was refused (diagnostics say why).
+    pub fn open(path: &Path, diags: &mut Diagnostics) -> Result<Option<Files>, OpenError> {
+        let meta = std::fs::metadata(path).map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+        if meta.is_file() {
+            let entries =
+                read_archive(path, &Limits::from_env(), diags).map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+            let Some(entries) = entries else { return Ok(None) };
+            let files = entries.into_iter().map(|e| (e.path, e.bytes)).collect();
+            return Ok(Some(Files::new(Origin::Archive(path.to_path_buf()), files)));
+        }
+        if !meta.is_dir() {
+            return Err(OpenError::NotAPack(path.to_path_buf()));
+        }
+        let canonical = path.canonicalize().map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+        let mut files = BTreeMap::new();
+        walk(path, &canonical, "", &mut files, diags, 0).map_err(|e| OpenError::Io(path.to_path_buf(), e))?;
+        Ok(Some(Files::new(Origin::Dir(path.to_path_buf()), files)))
+    }
+
+    pub fn new(origin: Origin, files: BTreeMap<String, Vec<u8>>) -> Files {
+        Files {
+            origin,
+            files,
+            sources: SourceMap::new(),
+            texts: BTreeMap::new(),
+        }
+    }
+
+    /// How the pack itself is named in messages.
+    pub fn display_root(&self) -> String {
+        match &self.origin {
+            Origin::Dir(p) | Origin::Archive(p) => p.to_string_lossy().to_string(),
+        }
+    }
+
+    /// How a file of the pack is named in messages.
+    pub fn display(&self, rel: &str) -> String {
+        match &self.origin {
+            Origin::Dir(p) => crate::load::display_path(p, rel),
+            Origin::Archive(p) => entry_display(&p.to_string_lossy(), rel),
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.files.contains_key(rel)
+    }
+
+    pub fn bytes(&self, rel: &str) -> Option<&[u8]> {
+        self.files.get(rel).map(Vec::as_slice)
+    }
+
+    /// The text of a file, loaded once into the source map. Non-UTF-8 text is reported once.
+    pub fn text(&mut self, rel: &str, diags: &mut Diagnostics) -> Option<FileId> {
+        if let Some(id) = self.texts.get(rel) {
+            return *id;
+        }
+        let bytes = self.files.get(rel)?;
+        let id = match std::str::from_utf8(bytes) {
+            Ok(t) => {
+                let display = self.display(rel);
+                let path = match &self.origin {
+                    Origin::Dir(p) => Some(p.join(rel)),
+                    Origin::Archive(_) => None,
+                };
+                Some(self.sources.add(display, path.as_deref(), t))
+            }
+            Err(_) => {
+                diags.push(
+                    Diagnostic::at_path(
+                        &load_rules::IO_ERROR,
+                        self.display(rel),
+                        format!("`{rel}` is not valid UTF-8 text"),
+                    )
+                    .help("save the file as UTF-8"),
+                );
+                None
+            }
+        };
+        self.texts.insert(rel.to_string(), id);
+        id
+    }
+
+    pub fn source_text(&self, id: FileId) -> &str {
+        self.sources.get(id).map(|f| &*f.text).unwrap_or("")
+    }
+
+    /// Paths under `prefix` (e.g. `provisioning/`).
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> + 'a {
+        self.files.keys().filter(move |k| k.starts_with(prefix))
+    }
+}
+
+const MAX_DEPTH: usize = 64;
+
+fn walk(
+    dir: &Path,
+    canonical_root: &Path,
+    rel: &str,
+    out: &mut BTreeMap<String, Vec<u8>>,
+    diags: &mut Diagnostics,
+    depth: usize,
+) -> std::io::Result<()> {
+    if depth > MAX_DEPTH {
+        return Ok(());
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            diags.push(Diagnostic::at_path(
+                &load_rules::IO_ERROR,
+                entry.path().to_string_lossy().to_string(),
+                "file name is not valid UTF-8; rename it",
+            ));
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        let child_rel = if rel.is_empty() {
+            name.to_string()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let path = entry.path();
+        let Ok(ft) = entry.file_type() else { continue };
+        let (is_dir, is_file) = if ft.is_symlink() {
+            let inside = path.canonicalize().is_ok_and(|t| t.starts_with(canonical_root));
+            if !inside {
+                diags.push(
+                    Diagnostic::at_path(
+                        &load_rules::PATH_ESCAPES,
+                        path.to_string_lossy().to_string(),
+                        format!("`{child_rel}` is a symlink that points outside the pack; it is ignored"),
+                    )
+                    .help("copy the file into the pack instead of linking to it"),
+                );
+                continue;
+            }
+            match std::fs::metadata(&path) {
+                Ok(m) => (m.is_dir(), m.is_file()),
+                Err(_) => continue,
+            }
+        } else {
+            (ft.is_dir(), ft.is_file())
+        };
+        if is_dir {
+            walk(&path, canonical_root, &child_rel, out, diags, depth + 1)?;
+        } else if is_file {
+            match std::fs::read(&path) {
+                Ok(bytes) => {
+                    out.insert(child_rel, bytes);
+                }
+                Err(e) => diags.push(Diagnostic::at_path(
+                    &load_rules::IO_ERROR,
+                    path.to_string_lossy().to_string(),
+                    format!("cannot read `{child_rel}`: {e}"),
+                )),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Find the first `needle` in a file, for locating findings in text that was not parsed.
+pub fn find_span(files: &Files, id: FileId, needle: &str) -> crate::source::Span {
+    let text = files.source_text(id);
+    match text.find(needle) {
+        Some(i) => crate::source::Span::new(id, i, i + needle.len()),
+        None => crate::source::Span::file_start(id),
+    }
+}

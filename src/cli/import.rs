@@ -1,0 +1,66 @@
+//! `stackpack import SRC --out DIR [--version X]`: convert a classic pack (a directory holding
+//! `stackpack.conf`, or a `.sts` archive) into declarative sources.
+
+use super::output::{fatal, print_diagnostics};
+use crate::classic::import::{convert, write, ImportOptions};
+use crate::diag::render::Format;
+use crate::diag::{Diagnostics, Severity};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+#[command(disable_version_flag = true)]
+pub struct Args {
+    /// The classic pack: a directory holding `stackpack.conf`, or a `.sts` archive.
+    pub src: PathBuf,
+    /// Directory to create with the declarative sources (must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Version of the pack (classic confs usually have none: the old build appended it).
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Output format of the findings.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+pub fn run(args: Args) -> u8 {
+    let mut diags = Diagnostics::new();
+    let classic = match crate::classic::lint::analyse(&args.src, &mut diags) {
+        Err(e) => return fatal(e),
+        Ok(None) => {
+            print_diagnostics(args.format, &diags, &crate::source::SourceMap::new());
+            return super::EXIT_FINDINGS;
+        }
+        Ok(Some(c)) => c,
+    };
+    // Lint errors mean the classic pack itself is broken: converting it would carry them over.
+    if diags.has_errors() {
+        diags.sort(&classic.files.sources);
+        print_diagnostics(args.format, &diags, &classic.files.sources);
+        eprintln!("error: the classic pack has errors (above); fix them before importing");
+        return super::EXIT_FINDINGS;
+    }
+    // Only the importer's own findings are shown; the classic lint's warnings are `lint`'s job.
+    let mut import_diags = Diagnostics::new();
+    let opts = ImportOptions {
+        version: args.version.clone(),
+    };
+    let imported = match convert(&classic, &opts, &mut import_diags) {
+        Ok(i) => i,
+        Err(e) => return fatal(e),
+    };
+    import_diags.sort(&classic.files.sources);
+    print_diagnostics(args.format, &import_diags, &classic.files.sources);
+    if let Err(e) = write(&imported, &args.out) {
+        return fatal(format!("cannot write `{}`: {e}", args.out.display()));
+    }
+    if args.format == Format::Human {
+        eprintln!(
+            "imported {} files into {} ({} warnings)",
+            imported.files.len(),
+            args.out.display(),
+            import_diags.count(Severity::Warning)
+        );
+    }
+    super::EXIT_OK
+}
