@@ -871,13 +871,26 @@ pub fn pack_entries(pack: &Pack) -> Result<Entries, String> {
     }
 }
 
-// MERGE: replaced by the archive reader (`crate::archive::read`) when it lands in main.
-
+/// A `.sts` archive read with the safe reader (entry-name checks, size caps).
 fn read_archive_entries(path: &Path) -> Result<Entries, String> {
-    Err(format!(
-        "{}: the archive reader is not available in this build",
-        path.display()
-    ))
+    let mut diags = Diagnostics::new();
+    let limits = crate::archive::read::Limits::from_env();
+    match crate::archive::read::read_archive(path, &limits, &mut diags) {
+        Ok(Some(entries)) => Ok(entries.into_iter().map(|e| (e.path, e.bytes)).collect()),
+        Ok(None) => {
+            let why: Vec<String> = diags
+                .iter()
+                .filter(|d| d.severity == crate::diag::Severity::Error)
+                .map(|d| format!("[{}] {}", d.code, d.message))
+                .collect();
+            Err(format!(
+                "{}: the archive is refused: {}",
+                path.display(),
+                why.join("; ")
+            ))
+        }
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
 }
 
 #[cfg(test)]

@@ -122,6 +122,66 @@ fn identical_builds_have_no_changes() {
 }
 
 #[test]
+fn lint_and_archives_with_baseline() {
+    let (_tmp, dir) = two_builds("4.3.2");
+    // Build the old release as an archive.
+    let (code, out, err) = run(&dir, &["build", "old/stackpack", "--out", "dist"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let sts = dir.join("dist/stackstate-agent-v2-4.3.1.sts");
+    assert!(sts.is_file(), "{out}");
+    // lint --baseline fails on the too-small bump and names the removed node.
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "lint",
+            "new/stackpack",
+            "--baseline",
+            "dist/stackstate-agent-v2-4.3.1.sts",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("error[SP520]"), "{err}");
+    assert!(err.contains(REMOVED), "{err}");
+    // diff between the archive and a directory.
+    let (code, out, _) = run(&dir, &["diff", "dist/stackstate-agent-v2-4.3.1.sts", "new/stackpack"]);
+    assert_eq!(code, 1);
+    assert!(out.contains(&format!("- {REMOVED}")), "{out}");
+    // Two archives: the new build too. Its changelog calls the change a bugfix (a patch), which
+    // is what `diff` exists to catch.
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "changelog",
+            "add",
+            "new/stackpack",
+            "--kind",
+            "bugfix",
+            "Drop the disk space check",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&dir, &["build", "new/stackpack", "--out", "dist"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run(
+        &dir,
+        &[
+            "diff",
+            "dist/stackstate-agent-v2-4.3.1.sts",
+            "dist/stackstate-agent-v2-4.3.2.sts",
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains(&format!("- {REMOVED} CheckFunction shared  → major")),
+        "{out}"
+    );
+    assert!(out.contains("release 5.0.0 or later"), "{out}");
+    // The archive and its own sources are the same build.
+    let (_, out, _) = run(&dir, &["diff", "dist/stackstate-agent-v2-4.3.1.sts", "old/stackpack"]);
+    assert!(out.contains("no node changed"), "{out}");
+}
+
+#[test]
 fn lint_baseline_reports_changes_when_the_bump_is_enough() {
     let (_tmp, dir) = two_builds("5.0.0");
     let (code, _, err) = run(&dir, &["lint", "new/stackpack", "--baseline", "old/stackpack"]);
@@ -137,4 +197,9 @@ fn lint_baseline_reports_changes_when_the_bump_is_enough() {
 fn unreadable_sides_exit_2() {
     let (code, _, err) = run(root(), &["diff", "no/such/dir.sts", "stackpack"]);
     assert_eq!(code, 2, "{err}");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(tmp.path().join("bogus.sts"), "not a zip").expect("write");
+    let (code, _, err) = run(tmp.path(), &["diff", "bogus.sts", "bogus.sts"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.starts_with("error: bogus.sts"), "{err}");
 }
