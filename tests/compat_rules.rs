@@ -195,6 +195,7 @@ fn sp522_unreadable_baseline() {
     let (code, _, err) = lint("clean", &["--baseline", "tests/fixtures/compat/no-such.sts"]);
     assert_eq!(code, 1);
     assert_eq!(codes(&err), ["SP522"]);
+    insta::assert_snapshot!("sp522_unreadable_baseline", err);
 }
 
 #[test]
