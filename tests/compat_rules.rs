@@ -126,8 +126,9 @@ fn sp505_dependency_needs_newer_stackstate() {
 fn sp506_sp507_unversioned_and_unknown() {
     let (code, _, err) = lint("unversioned", &[]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(codes(&err), ["SP506", "SP507", "SP507"]);
+    assert_eq!(codes(&err), ["SP506", "SP507", "SP507", "SP507"]);
     assert!(err.contains("did you mean `Monitor`?"), "{err}");
+    assert!(err.contains("remove the spaces around `Layer`"), "{err}");
     insta::assert_snapshot!("sp506_sp507_unversioned", err);
 }
 

@@ -432,9 +432,14 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
             format!("node type `{name}` is not in the compatibility table: its StackState version is not checked"),
         )
         .label(format!("used by {}", first.by));
-        let d = match crate::diag::did_you_mean(name, table.of_kind(FeatureKind::NodeType).map(|f| f.name.as_str())) {
-            Some(s) => d.help(format!("did you mean `{s}`?")),
-            None => d.help("check the spelling against the STJ reference"),
+        let trimmed = name.trim();
+        let d = if trimmed != name && table.by_name(FeatureKind::NodeType, trimmed).is_some() {
+            d.help(format!("remove the spaces around `{trimmed}`"))
+        } else {
+            match crate::diag::did_you_mean(name, table.of_kind(FeatureKind::NodeType).map(|f| f.name.as_str())) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("check the spelling against the STJ reference"),
+            }
         };
         diags.push(also_used(d, uses));
     }
