@@ -134,6 +134,28 @@ fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {
     }
 }
 
+/// Which of `patterns` occur (as substrings) in any of `texts`: one Aho-Corasick pass over the
+/// texts, so the cost is linear in their size whatever the number of candidate files.
+fn occurring(patterns: &[String], texts: &[&str]) -> Vec<bool> {
+    let mut found = vec![false; patterns.len()];
+    if patterns.is_empty() {
+        return found;
+    }
+    let Ok(ac) = aho_corasick::AhoCorasick::new(patterns) else {
+        // Only fails for automata beyond its size limits: fall back to plain searches.
+        for (i, p) in patterns.iter().enumerate() {
+            found[i] = texts.iter().any(|t| t.contains(p.as_str()));
+        }
+        return found;
+    };
+    for t in texts {
+        for m in ac.find_overlapping_iter(*t) {
+            found[m.pattern().as_usize()] = true;
+        }
+    }
+    found
+}
+
 fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
     let m = &pack.manifest;
     let mut referenced: BTreeSet<&str> = BTreeSet::new();
@@ -168,45 +190,69 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
             .iter()
             .any(|i| path == i.value || path.starts_with(&format!("{}/", i.value)))
     };
-    // Texts that may name other files: sync templates (`include`), scripts, Markdown pages.
-    let mut texts: Vec<String> = pack
-        .texts
-        .keys()
-        .filter_map(|k| pack.text(k).map(|(_, t)| t.to_string()))
-        .collect();
-    let markdown: Vec<String> = pack
-        .files
-        .iter()
-        .filter(|(k, f)| k.starts_with("resources/") && k.ends_with(".md") && !f.escapes && f.size < 4 << 20)
-        .filter_map(|(_, f)| std::fs::read_to_string(&f.path).ok())
-        .collect();
+    // Texts that may name other files: sync templates (`include`), scripts, verbatim nodes; and
+    // Markdown pages, for resources.
+    let mut texts: Vec<&str> = pack.texts.keys().filter_map(|k| pack.text(k).map(|(_, t)| t)).collect();
     let mut stj = Vec::new();
     for node in &pack.nodes {
         if let Body::Stj { fields, .. } = &node.body {
             strings(fields, &mut stj, 0);
         }
     }
-    texts.extend(stj.into_iter().map(str::to_string));
+    texts.extend(stj);
+    let pages: Vec<String> = pack
+        .files
+        .iter()
+        .filter(|(k, f)| k.starts_with("resources/") && k.ends_with(".md") && !f.escapes && f.size < 4 << 20)
+        .filter_map(|(_, f)| f.bytes().ok().map(|b| String::from_utf8_lossy(&b).into_owned()))
+        .collect();
+    let markdown: Vec<&str> = pages.iter().map(String::as_str).collect();
 
-    for (rel, f) in &pack.files {
-        if f.escapes || referenced.contains(rel.as_str()) || included(rel) {
-            continue;
-        }
-        let base = rel.rsplit('/').next().unwrap_or(rel);
-        let in_referenced_dir = REFERENCED_DIRS.iter().any(|d| rel.starts_with(d));
-        let help;
-        if in_referenced_dir {
-            if texts.iter().any(|t| t.contains(base)) {
-                continue;
+    // Candidates: files no node or manifest key names. Scripts, templates and icons may still be
+    // named by another text; resources by a page.
+    let candidates: Vec<(&String, &str, bool)> = pack
+        .files
+        .iter()
+        .filter(|(rel, f)| !(f.escapes || referenced.contains(rel.as_str()) || included(rel)))
+        .filter_map(|(rel, _)| {
+            let base = rel.rsplit('/').next().unwrap_or(rel);
+            if REFERENCED_DIRS.iter().any(|d| rel.starts_with(d)) {
+                Some((rel, base, true))
+            } else if rel.starts_with("resources/") {
+                Some((rel, base, false))
+            } else {
+                None
             }
-            help =
-                "reference it from a node (`script:`, `template:`, `icon:`), add it to [archive] include, or delete it";
-        } else if let Some(inner) = rel.strip_prefix("resources/") {
-            if markdown.iter().any(|t| t.contains(inner) || t.contains(base)) {
-                continue;
-            }
-            help = "link it from a Markdown page or the manifest, or delete it";
+        })
+        .collect();
+    let text_patterns: Vec<String> = candidates
+        .iter()
+        .filter(|c| c.2)
+        .map(|(_, base, _)| base.to_string())
+        .collect();
+    let page_patterns: Vec<String> = candidates
+        .iter()
+        .filter(|c| !c.2)
+        .flat_map(|(rel, base, _)| [rel.trim_start_matches("resources/").to_string(), base.to_string()])
+        .collect();
+    let in_texts = occurring(&text_patterns, &texts);
+    let in_pages = occurring(&page_patterns, &markdown);
+    let (mut ti, mut pi) = (0, 0);
+    for (rel, _, in_dir) in &candidates {
+        let (named, help) = if *in_dir {
+            ti += 1;
+            (
+                in_texts.get(ti - 1).copied().unwrap_or(false),
+                "reference it from a node (`script:`, `template:`, `icon:`), add it to [archive] include, or delete it",
+            )
         } else {
+            pi += 2;
+            (
+                in_pages.get(pi - 2).copied().unwrap_or(false) || in_pages.get(pi - 1).copied().unwrap_or(false),
+                "link it from a Markdown page or the manifest, or delete it",
+            )
+        };
+        if named {
             continue;
         }
         diags.push(
@@ -217,5 +263,20 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
             )
             .help(help),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::occurring;
+
+    #[test]
+    fn overlapping_names_are_all_found_in_one_pass() {
+        let patterns: Vec<String> = ["docs/guide.md", "guide.md", "logo.png", "absent.md"]
+            .map(String::from)
+            .to_vec();
+        let found = occurring(&patterns, &["see [guide](docs/guide.md)", "![x](images/logo.png)"]);
+        assert_eq!(found, vec![true, true, true, false]);
+        assert!(occurring(&[], &["text"]).is_empty());
     }
 }

@@ -287,8 +287,14 @@ fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut F
     let Some(file) = pack.files.get(rel) else {
         return; // a missing file is reported by the model stage
     };
-    match std::fs::read(&file.path) {
-        Ok(data) => files.add(to.to_string(), Source::File(rel.to_string()), data, span, diags),
+    match file.bytes() {
+        Ok(data) => files.add(
+            to.to_string(),
+            Source::File(rel.to_string()),
+            data.to_vec(),
+            span,
+            diags,
+        ),
         Err(e) => {
             let msg = format!("cannot read `{rel}`: {e}");
             let d = match span {

@@ -580,7 +580,7 @@ impl Ctx<'_, '_> {
             return None;
         }
         let file = self.pack.files.get(&path.value)?; // missing: reported by the model stage
-        let data = match std::fs::read(&file.path) {
+        let data = match file.bytes() {
             Ok(d) => d,
             Err(e) => {
                 self.diags.push(
@@ -597,7 +597,7 @@ impl Ctx<'_, '_> {
         self.files.add(
             format!("provisioning/icons/{rel}"),
             Source::File(path.value.clone()),
-            data,
+            data.to_vec(),
             Some(path.span),
             self.diags,
         );

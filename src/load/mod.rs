@@ -28,6 +28,38 @@ pub struct PackFile {
     pub size: u64,
     /// The file is a symlink whose target lies outside the pack.
     pub escapes: bool,
+    /// The file's bytes, read on first use and shared by every later stage (checks that search
+    /// pages and the compiler that copies them read the disk once).
+    content: std::sync::OnceLock<Result<std::sync::Arc<[u8]>, std::io::ErrorKind>>,
+}
+
+impl PackFile {
+    pub fn new(path: PathBuf, size: u64, escapes: bool) -> PackFile {
+        PackFile {
+            path,
+            size,
+            escapes,
+            content: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The file's bytes (read once). A symlink that leaves the pack is never read.
+    pub fn bytes(&self) -> std::io::Result<std::sync::Arc<[u8]>> {
+        if self.escapes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::PermissionDenied,
+                "the file lies outside the pack",
+            ));
+        }
+        self.content
+            .get_or_init(|| {
+                std::fs::read(&self.path)
+                    .map(std::sync::Arc::from)
+                    .map_err(|e| e.kind())
+            })
+            .clone()
+            .map_err(std::io::Error::from)
+    }
 }
 
 /// Everything the load stage produces.
@@ -96,9 +128,30 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
 
 /// Read a text file of the pack into `sources`. Unreadable or non-UTF-8 files are reported.
 pub fn read_text(sources: &mut SourceMap, root: &Path, rel: &str, diags: &mut Diagnostics) -> Option<FileId> {
+    text_into_sources(sources, root, rel, std::fs::read(root.join(rel)), diags)
+}
+
+/// Like [`read_text`], through the file's read-once cache (the compiler copies the same bytes).
+pub fn read_pack_text(
+    sources: &mut SourceMap,
+    root: &Path,
+    rel: &str,
+    file: &PackFile,
+    diags: &mut Diagnostics,
+) -> Option<FileId> {
+    text_into_sources(sources, root, rel, file.bytes().map(|b| b.to_vec()), diags)
+}
+
+fn text_into_sources(
+    sources: &mut SourceMap,
+    root: &Path,
+    rel: &str,
+    read: std::io::Result<Vec<u8>>,
+    diags: &mut Diagnostics,
+) -> Option<FileId> {
     let path = root.join(rel);
     let display = display_path(root, rel);
-    match std::fs::read(&path) {
+    match read {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Some(sources.add(display, Some(&path), text)),
             Err(_) => {
@@ -185,14 +238,7 @@ fn walk(
                     )
                     .help("copy the file into the pack instead of linking to it"),
                 );
-                out.insert(
-                    child_rel,
-                    PackFile {
-                        path,
-                        size: 0,
-                        escapes: true,
-                    },
-                );
+                out.insert(child_rel, PackFile::new(path, 0, true));
                 continue;
             }
             let Ok(meta) = std::fs::metadata(&path) else {
@@ -201,27 +247,13 @@ fn walk(
             if meta.is_dir() {
                 walk(&path, canonical_root, &child_rel, out, diags, depth + 1)?;
             } else if meta.is_file() {
-                out.insert(
-                    child_rel,
-                    PackFile {
-                        path,
-                        size: meta.len(),
-                        escapes: false,
-                    },
-                );
+                out.insert(child_rel, PackFile::new(path, meta.len(), false));
             }
         } else if ft.is_dir() {
             walk(&path, canonical_root, &child_rel, out, diags, depth + 1)?;
         } else if ft.is_file() {
             let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            out.insert(
-                child_rel,
-                PackFile {
-                    path,
-                    size,
-                    escapes: false,
-                },
-            );
+            out.insert(child_rel, PackFile::new(path, size, false));
         }
     }
     Ok(())

@@ -503,7 +503,8 @@ pub(super) fn read_referenced(
         if !check_exists(path, files, diags) {
             continue;
         }
-        if let Some(id) = crate::load::read_text(sources, root, &path.value, diags) {
+        let Some(file) = files.get(&path.value) else { continue };
+        if let Some(id) = crate::load::read_pack_text(sources, root, &path.value, file, diags) {
             texts.insert(path.value.clone(), id);
         }
     }
