@@ -69,8 +69,7 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
     let min = pack.manifest.min_stackstate.as_ref().map(|m| release_of(&m.value));
     conf_keys(&pack.manifest, &mut c);
     let identity = identity_includes(min.as_ref());
-    let import_vars = import_vars(&pack.manifest);
-    let import_refs: Vec<&str> = import_vars.iter().map(String::as_str).collect();
+    let import_refs = pack.manifest.import_vars();
     for node in &pack.nodes {
         let by = format!("{} `{}`", node.kind.singular(), node.id.value);
         if let Some(t) = node.kind.stj_type() {
@@ -178,16 +177,6 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
         }
     }
     c.uses
-}
-
-/// Import-time variables of the pack's templates: the provisioning arguments and step names.
-pub fn import_vars(m: &Manifest) -> Vec<String> {
-    let mut v: Vec<String> = ["instanceId", "instanceName", "topicName"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    v.extend(m.steps.iter().map(|s| s.name.value.clone()));
-    v
 }
 
 fn param_key(t: ParamType) -> &'static str {
