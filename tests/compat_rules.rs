@@ -237,3 +237,10 @@ fn sp501_fields_helpers_aggregations_and_common_urns() {
     let (code, _, err) = lint("many-features", &["--stackstate-version", "5.1.0"]);
     assert_eq!((code, err.as_str()), (0, ""));
 }
+
+#[test]
+fn sp504_removals_are_checked_without_a_minimum() {
+    let (code, _, err) = lint("removed-no-min", &[]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&err), ["SP504", "SP500"]);
+}

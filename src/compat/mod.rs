@@ -26,7 +26,8 @@ use usage::{Lookup, Use};
 /// What the pack is checked against.
 struct Target {
     /// Lowest server version the pack must work on (the declared minimum, or `--stackstate-version`).
-    floor: Version,
+    /// `None` when the pack declares no minimum: only removals can be checked then.
+    floor: Option<Version>,
     /// Highest server version (declared maximum, `--stackstate-version`, or open-ended).
     ceiling: Option<Version>,
     /// Where the floor comes from: `None` for `--stackstate-version`.
@@ -40,7 +41,10 @@ impl Target {
     fn describe(&self) -> String {
         match &self.server {
             Some(s) => format!("StackState {s} (`--stackstate-version`)"),
-            None => format!("the declared min-stackstate-version {}", short(&self.floor)),
+            None => match &self.floor {
+                Some(f) => format!("the declared min-stackstate-version {}", short(f)),
+                None => "an undeclared min-stackstate-version".to_string(),
+            },
         }
     }
     fn reaches(&self, v: &Version) -> bool {
@@ -100,7 +104,7 @@ pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
             let release = release_of(server);
             server_range(&mut diags, &release, server, min.as_ref(), max.as_ref());
             Target {
-                floor: release.clone(),
+                floor: Some(release.clone()),
                 ceiling: Some(release),
                 floor_span: None,
                 server: Some(server.clone()),
@@ -108,16 +112,22 @@ pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
         }
         None => match &min {
             Some((lo, span)) => Target {
-                floor: lo.clone(),
+                floor: Some(lo.clone()),
                 ceiling: max.as_ref().map(|(hi, _)| hi.clone()),
                 floor_span: Some(*span),
                 server: None,
             },
-            None => return finish(pack, opts, diags),
+            // No minimum (SP500): removals and deprecations up to the maximum are still checked.
+            None => Target {
+                floor: None,
+                ceiling: max.as_ref().map(|(hi, _)| hi.clone()),
+                floor_span: None,
+                server: None,
+            },
         },
     };
 
-    if target.floor < table.oldest_documented {
+    if target.floor.as_ref().is_some_and(|f| *f < table.oldest_documented) {
         let span = target.floor_span.unwrap_or(m.name.span);
         diags.push(
             Diagnostic::new(
@@ -216,7 +226,7 @@ fn dependencies(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Ta
             continue;
         };
         let Some(needs) = &row.min_stackstate else { continue };
-        if *needs > target.floor {
+        if target.floor.as_ref().is_some_and(|f| needs > f) {
             let mut d = Diagnostic::new(
                 &rules::DEPENDENCY_TOO_NEW,
                 dep.version.span,
@@ -342,7 +352,7 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
                 continue;
             }
         }
-        if f.since > target.floor && f.since > table.oldest_documented {
+        if target.floor.as_ref().is_some_and(|floor| f.since > *floor) && f.since > table.oldest_documented {
             let certain = f.is_certain();
             let rule = if certain {
                 &rules::FEATURE_TOO_NEW
