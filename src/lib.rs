@@ -19,6 +19,7 @@ pub mod cli;
 pub mod compat;
 pub mod compile;
 pub mod diag;
+pub mod diff;
 pub mod fuzzing;
 pub mod load;
 pub mod model;

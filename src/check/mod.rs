@@ -20,18 +20,20 @@ use crate::model::Pack;
 pub struct CheckOptions {
     /// `--stackstate-version`: check against this one server version instead of the declared range.
     pub stackstate_version: Option<semver::Version>,
+    /// `--baseline`: the previous release (`.sts` or pack directory) to check the version bump against.
+    pub baseline: Option<std::path::PathBuf>,
 }
 
 /// Run every rule over `pack`. Callers apply [`apply_allow`] to these findings together with
 /// those of the load and model stages.
 pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
-    let _ = opts;
     let mut diags = Diagnostics::new();
     manifest::check(pack, &mut diags);
     refs::check(pack, &mut diags);
     let reached = templates::check(pack, &mut diags);
     views::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
+    diags.extend(crate::compat::check(pack, opts));
     diags
 }
 

@@ -18,6 +18,13 @@ pub struct Args {
     /// Treat warnings as failures (`--deny warnings`).
     #[arg(long, value_parser = ["warnings"])]
     pub deny: Option<String>,
+    /// Check against one StackState server version ("will this install on X?"), e.g. `4.2.0`.
+    #[arg(long, value_name = "X", value_parser = crate::model::version::parse_stackstate)]
+    pub stackstate_version: Option<semver::Version>,
+    /// The previous release (`.sts` or pack directory): fail when the version bump is smaller
+    /// than the changes since it need.
+    #[arg(long, value_name = "OLD")]
+    pub baseline: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -32,7 +39,11 @@ pub fn run(args: Args) -> u8 {
     let deny_warnings = args.deny.is_some();
     match pack {
         Ok(pack) => {
-            diags.extend(check::run(&pack, &CheckOptions::default()));
+            let opts = CheckOptions {
+                stackstate_version: args.stackstate_version.clone(),
+                baseline: args.baseline.clone(),
+            };
+            diags.extend(check::run(&pack, &opts));
             check::apply_allow(&pack, &mut diags);
             diags.sort(&pack.sources);
             print_diagnostics(args.format, &diags, &pack.sources);

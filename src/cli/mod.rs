@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod changelog_cmd;
+pub mod diff;
 pub mod import;
 pub mod inspect;
 pub mod lint;
@@ -31,6 +32,8 @@ pub enum Command {
     Build(build::Args),
     /// Check a pack offline and report located findings.
     Lint(lint::Args),
+    /// Compare two builds (`.sts` or pack directories) node by node and check the version bump.
+    Diff(diff::Args),
     /// Show what a `.sts` archive (or classic pack) holds: name, version, entries, nodes.
     Inspect(inspect::Args),
     /// Convert a classic pack (source tree or `.sts`) into declarative sources.
@@ -69,6 +72,7 @@ pub fn run(command: Command) -> u8 {
         Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Rules(args) => rules_cmd::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::ReleaseNotes(args) => release_notes::run(args),
         Command::Changelog(args) => changelog_cmd::run(args),
         Command::Release(args) => release::run(args),

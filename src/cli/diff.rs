@@ -1,0 +1,59 @@
+//! `stackpack diff OLD NEW`: compare two builds of a pack node by node and check the version bump.
+//!
+//! OLD and NEW are `.sts` archives or pack directories. Exit code 0 when NEW's version is greater
+//! than OLD's by at least the bump the changes need, 1 when it is not, 2 when either side cannot
+//! be read or built.
+
+use super::output::fatal;
+use crate::diff;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The previous release: a `.sts` archive or a pack directory.
+    pub old: PathBuf,
+    /// The new build: a `.sts` archive or a pack directory.
+    pub new: PathBuf,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Human)]
+    pub format: DiffFormat,
+}
+
+pub fn run(args: Args) -> u8 {
+    let side = |p: &PathBuf| -> Result<diff::Snapshot, String> {
+        let entries = diff::entries_of(p)?;
+        diff::snapshot(&entries).map_err(|e| format!("{}: {e}", p.display()))
+    };
+    let old = match side(&args.old) {
+        Ok(s) => s,
+        Err(e) => return fatal(e),
+    };
+    let new = match side(&args.new) {
+        Ok(s) => s,
+        Err(e) => return fatal(e),
+    };
+    let report = diff::compare(
+        &old,
+        &new,
+        &args.old.display().to_string(),
+        &args.new.display().to_string(),
+    );
+    match args.format {
+        DiffFormat::Human => print!("{}", diff::render_human(&report)),
+        DiffFormat::Json => match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => return fatal(e),
+        },
+    }
+    if report.ok {
+        super::EXIT_OK
+    } else {
+        super::EXIT_FINDINGS
+    }
+}
