@@ -23,6 +23,7 @@ pub mod diff;
 pub mod fuzzing;
 pub mod load;
 pub mod model;
+pub mod pipeline;
 pub mod schema;
 pub mod source;
 pub mod synth;

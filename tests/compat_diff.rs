@@ -184,6 +184,19 @@ fn lint_and_archives_with_baseline() {
 #[test]
 fn lint_baseline_reports_changes_when_the_bump_is_enough() {
     let (_tmp, dir) = two_builds("5.0.0");
+    // The new release records its change (lint checks the changelog too).
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "changelog",
+            "add",
+            "new/stackpack",
+            "--kind",
+            "breaking",
+            "Removed the disk space check",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
     let (code, _, err) = run(&dir, &["lint", "new/stackpack", "--baseline", "old/stackpack"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("info[SP521]"), "{err}");
@@ -202,4 +215,28 @@ fn unreadable_sides_exit_2() {
     let (code, _, err) = run(tmp.path(), &["diff", "bogus.sts", "bogus.sts"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.starts_with("error: bogus.sts"), "{err}");
+}
+
+#[test]
+fn build_baseline_refuses_a_too_small_bump_and_writes_nothing() {
+    let (_tmp, dir) = two_builds("4.3.2");
+    let (code, out, err) = run(&dir, &["build", "old/stackpack", "--out", "dist"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "build",
+            "new/stackpack",
+            "--baseline",
+            "dist/stackstate-agent-v2-4.3.1.sts",
+            "--out",
+            "next",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("error[SP520]"), "{err}");
+    assert!(
+        !dir.join("next").join("stackstate-agent-v2-4.3.2.sts").exists(),
+        "a refused build wrote an archive"
+    );
 }

@@ -3,11 +3,10 @@
 //!
 //! Nothing is written when the pack has errors (exit 1). Output problems exit 2.
 
-use super::output::{exit_code, fatal, print_diagnostics};
-use crate::check::{self, CheckOptions};
+use super::output::{fatal, print_diagnostics};
 use crate::compile::{self, CompileOptions};
 use crate::diag::render::Format;
-use crate::diag::Diagnostics;
+use crate::pipeline::{Analysis, Outcome};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -25,6 +24,8 @@ pub struct Args {
     /// Output format of the findings.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    #[command(flatten)]
+    pub check: super::lint::CheckArgs,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -33,27 +34,21 @@ pub fn run(args: Args) -> u8 {
             return fatal(format!("--templates `{}` is not a directory", t.display()));
         }
     }
-    let mut diags = Diagnostics::new();
-    let pack = match crate::model::load_pack(&args.dir, &mut diags) {
-        Ok(p) => p,
+    // The same analysis as `lint`: any error stops the build before anything is written.
+    let analysis = match crate::pipeline::analyze(&args.dir, &args.check.options()) {
+        Ok(Outcome::Analyzed(a)) => a,
+        Ok(Outcome::Unusable { sources, diags }) => {
+            print_diagnostics(args.format, &diags, &sources);
+            return super::EXIT_FINDINGS;
+        }
         Err(e) => return fatal(e),
     };
-    let mut pack = match pack {
-        Ok(pack) => pack,
-        Err(sources) => {
-            diags.sort(&sources);
-            print_diagnostics(args.format, &diags, &sources);
-            return exit_code(&diags, false).max(super::EXIT_FINDINGS);
-        }
-    };
-    // The changelog (when the pack has one) is checked like the rest of the pack and rendered
-    // into `resources/RELEASE.md`.
-    let (changelog, changelog_diags) = crate::changelog::load_and_check(&mut pack);
-    diags.extend(changelog_diags);
-    diags.extend(check::run(&pack, &CheckOptions::default()));
-    check::apply_allow(&pack, &mut diags);
+    let Analysis {
+        pack,
+        changelog,
+        mut diags,
+    } = *analysis;
     if diags.has_errors() {
-        diags.sort(&pack.sources);
         print_diagnostics(args.format, &diags, &pack.sources);
         return super::EXIT_FINDINGS;
     }

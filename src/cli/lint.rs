@@ -1,9 +1,10 @@
-//! `stackpack lint [DIR]`: load, model and check a pack; print located findings.
+//! `stackpack lint [DIR]`: load, model and check a pack (`crate::pipeline`, the same analysis
+//! `build` runs); print located findings.
 
 use super::output::{exit_code, fatal, print_diagnostics};
-use crate::check::{self, CheckOptions};
+use crate::check::CheckOptions;
 use crate::diag::render::Format;
-use crate::diag::Diagnostics;
+use crate::pipeline::Outcome;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +19,13 @@ pub struct Args {
     /// Treat warnings as failures (`--deny warnings`).
     #[arg(long, value_parser = ["warnings"])]
     pub deny: Option<String>,
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+/// The check options `lint` and `build` share.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
     /// Check against one StackState server version ("will this install on X?"), e.g. `4.2.0`.
     #[arg(long, value_name = "X", value_parser = crate::model::version::parse_stackstate)]
     pub stackstate_version: Option<semver::Version>,
@@ -27,31 +35,29 @@ pub struct Args {
     pub baseline: Option<PathBuf>,
 }
 
+impl CheckArgs {
+    pub fn options(&self) -> CheckOptions {
+        CheckOptions {
+            stackstate_version: self.stackstate_version.clone(),
+            baseline: self.baseline.clone(),
+        }
+    }
+}
+
 pub fn run(args: Args) -> u8 {
     if crate::classic::is_classic(&args.dir) {
+        if args.check.stackstate_version.is_some() || args.check.baseline.is_some() {
+            return fatal(
+                "--stackstate-version and --baseline check declarative packs: run `stackpack import` on this classic pack first",
+            );
+        }
         return crate::classic::lint::run(&args.dir, args.format, args.deny.is_some());
     }
-    let mut diags = Diagnostics::new();
-    let pack = match crate::model::load_pack(&args.dir, &mut diags) {
-        Ok(p) => p,
+    let (diags, sources) = match crate::pipeline::analyze(&args.dir, &args.check.options()) {
+        Ok(Outcome::Analyzed(a)) => (a.diags, a.pack.sources),
+        Ok(Outcome::Unusable { sources, diags }) => (diags, sources),
         Err(e) => return fatal(e),
     };
-    let deny_warnings = args.deny.is_some();
-    match pack {
-        Ok(pack) => {
-            let opts = CheckOptions {
-                stackstate_version: args.stackstate_version.clone(),
-                baseline: args.baseline.clone(),
-            };
-            diags.extend(check::run(&pack, &opts));
-            check::apply_allow(&pack, &mut diags);
-            diags.sort(&pack.sources);
-            print_diagnostics(args.format, &diags, &pack.sources);
-        }
-        Err(sources) => {
-            diags.sort(&sources);
-            print_diagnostics(args.format, &diags, &sources);
-        }
-    }
-    exit_code(&diags, deny_warnings)
+    print_diagnostics(args.format, &diags, &sources);
+    exit_code(&diags, args.deny.is_some())
 }

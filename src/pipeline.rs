@@ -1,0 +1,50 @@
+//! The one analysis `lint` and `build` share: load → model → changelog → check, then the pack's
+//! allow list, with the findings sorted. `build` continues to compile and archive only when
+//! none of these findings is an error, so it refuses exactly what `lint` reports as errors.
+
+use crate::changelog::Changelog;
+use crate::check::{self, CheckOptions};
+use crate::diag::Diagnostics;
+use crate::load::LoadError;
+use crate::model::Pack;
+use crate::source::SourceMap;
+use std::path::Path;
+
+/// A pack that could be modelled, with everything found about it.
+#[derive(Debug)]
+pub struct Analysis {
+    pub pack: Pack,
+    pub changelog: Option<Changelog>,
+    pub diags: Diagnostics,
+}
+
+/// What [`analyze`] found.
+#[derive(Debug)]
+pub enum Outcome {
+    Analyzed(Box<Analysis>),
+    /// The manifest is unusable (unparsable, or without name or version): only these findings.
+    Unusable {
+        sources: SourceMap,
+        diags: Diagnostics,
+    },
+}
+
+/// Run every check on the pack in `dir`. I/O failures before any content is read are `Err`
+/// (exit code 2); everything about the content is a finding.
+pub fn analyze(dir: &Path, opts: &CheckOptions) -> Result<Outcome, LoadError> {
+    let mut diags = Diagnostics::new();
+    match crate::model::load_pack(dir, &mut diags)? {
+        Err(sources) => {
+            diags.sort(&sources);
+            Ok(Outcome::Unusable { sources, diags })
+        }
+        Ok(mut pack) => {
+            let (changelog, changelog_diags) = crate::changelog::load_and_check(&mut pack);
+            diags.extend(changelog_diags);
+            diags.extend(check::run(&pack, opts));
+            check::apply_allow(&pack, &mut diags);
+            diags.sort(&pack.sources);
+            Ok(Outcome::Analyzed(Box::new(Analysis { pack, changelog, diags })))
+        }
+    }
+}
