@@ -14,6 +14,61 @@ fn render_all(diags: &Diagnostics, sources: &SourceMap) {
     }
 }
 
+/// A classic pack held in memory, analysed like `stackpack lint` does, findings rendered.
+fn classic(files: BTreeMap<String, Vec<u8>>) {
+    let mut diags = Diagnostics::new();
+    let origin = crate::classic::pack::Origin::Archive(std::path::PathBuf::from("fuzz-1.0.0.sts"));
+    let c = crate::classic::lint::analyse_files(crate::classic::pack::Files::new(origin, files), &mut diags);
+    render_all(&diags, &c.files.sources);
+}
+
+const CONF: &str = "name = fuzz\ndisplayName = \"Fuzz\"\nversion = \"1.0.0\"\nlogoUrl = \"logo.png\"\nprovision = \"FuzzProvision\"\nsteps = [{ name = \"url\", display = \"URL\", value = { type = \"text\" } }]\ndependencies { common = \"2.5.1\" }\n";
+const PROVISION: &str = "class FuzzProvision extends ProvisioningScript {\n  install(Map config) { context().stackPack().importSnapshot(\"templates/fuzz.stj\", [:]) }\n}\n";
+
+/// `stackpack.conf` text (HOCON), parsed and checked as a classic pack's conf.
+pub fn hocon(text: &str) {
+    let _ = crate::classic::hocon::parse(crate::source::FileId(0), text);
+    let mut files = BTreeMap::new();
+    files.insert("stackpack.conf".to_string(), text.as_bytes().to_vec());
+    files.insert(
+        "provisioning/FuzzProvision.groovy".to_string(),
+        PROVISION.as_bytes().to_vec(),
+    );
+    classic(files);
+}
+
+/// An `.stj` template of a classic pack: rendered at import time, parsed, checked.
+pub fn stj(text: &str) {
+    let mut files = BTreeMap::new();
+    files.insert("stackpack.conf".to_string(), CONF.as_bytes().to_vec());
+    files.insert(
+        "provisioning/FuzzProvision.groovy".to_string(),
+        PROVISION.as_bytes().to_vec(),
+    );
+    files.insert("provisioning/templates/fuzz.stj".to_string(), text.as_bytes().to_vec());
+    files.insert(
+        "provisioning/templates/t.json.handlebars".to_string(),
+        b"{\"name\": \"\\{{ element.name \\}}\"}".to_vec(),
+    );
+    files.insert("resources/logo.png".to_string(), crate::synth::TINY_PNG.to_vec());
+    classic(files);
+}
+
+/// Arbitrary bytes as a `.sts` archive: read with small caps, then linted as a classic pack.
+pub fn archive(data: &[u8]) {
+    let limits = crate::archive::read::Limits {
+        max_entry_size: 1 << 20,
+        max_total_size: 4 << 20,
+        max_entries: 256,
+    };
+    let mut diags = Diagnostics::new();
+    let entries = crate::archive::read::read_from(std::io::Cursor::new(data), "fuzz.sts", &limits, &mut diags);
+    render_all(&diags, &SourceMap::new());
+    if let Some(entries) = entries {
+        classic(entries.into_iter().map(|e| (e.path, e.bytes)).collect());
+    }
+}
+
 /// `stackpack.toml` text.
 pub fn manifest(text: &str) {
     let mut sources = SourceMap::new();

@@ -11,6 +11,8 @@ fn seeds_run_clean() {
         ("manifest", fuzzing::manifest as fn(&str)),
         ("nodes_yaml", fuzzing::nodes_yaml),
         ("template", fuzzing::template),
+        ("hocon", fuzzing::hocon),
+        ("stj", fuzzing::stj),
     ] {
         let Ok(entries) = std::fs::read_dir(root.join(target)) else {
             continue;
@@ -25,7 +27,23 @@ fn seeds_run_clean() {
             n += 1;
         }
     }
-    assert!(n >= 3, "fuzz seeds missing");
+    assert!(n >= 6, "fuzz seeds missing");
+    // Archive seeds as bytes, and truncated or bit-flipped copies of them.
+    let mut archives = 0;
+    if let Ok(entries) = std::fs::read_dir(root.join("archive")) {
+        for e in entries.flatten() {
+            let bytes = std::fs::read(e.path()).unwrap_or_default();
+            fuzzing::archive(&bytes);
+            for cut in (0..bytes.len()).step_by(61) {
+                fuzzing::archive(&bytes[..cut]);
+                let mut flipped = bytes.clone();
+                flipped[cut] ^= 0x5a;
+                fuzzing::archive(&flipped);
+            }
+            archives += 1;
+        }
+    }
+    assert!(archives >= 1, "archive fuzz seed missing");
 }
 
 #[test]

@@ -18,9 +18,14 @@ pub struct Classic {
 /// Read and check the pack at `path`. `Ok(None)`: an archive refused by the safe reader
 /// (the diagnostics say why; nothing else can be checked).
 pub fn analyse(path: &std::path::Path, diags: &mut Diagnostics) -> Result<Option<Classic>, OpenError> {
-    let Some(mut files) = Files::open(path, diags)? else {
+    let Some(files) = Files::open(path, diags)? else {
         return Ok(None);
     };
+    Ok(Some(analyse_files(files, diags)))
+}
+
+/// Check a classic pack already in memory (a source tree or an archive's entries).
+pub fn analyse_files(mut files: Files, diags: &mut Diagnostics) -> Classic {
     check_layout(&files, diags);
     let conf = conf::load(&mut files, diags);
     let provisioning = stj::provisioning(&conf, &mut files, diags);
@@ -45,12 +50,12 @@ pub fn analyse(path: &std::path::Path, diags: &mut Diagnostics) -> Result<Option
             }
         }
     }
-    Ok(Some(Classic {
+    Classic {
         files,
         conf,
         provisioning,
         templates,
-    }))
+    }
 }
 
 /// §7 item 5: templates use `urn:stackpack:common:` but `common` is not a dependency.
