@@ -160,6 +160,21 @@ fn lint_and_archives_with_baseline() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
+    // build --baseline refuses the too-small bump and writes nothing.
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "build",
+            "new/stackpack",
+            "--out",
+            "refused",
+            "--baseline",
+            "dist/stackstate-agent-v2-4.3.1.sts",
+        ],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("error[SP520]") && err.contains(REMOVED), "{err}");
+    assert!(!dir.join("refused/stackstate-agent-v2-4.3.2.sts").exists());
     let (code, out, err) = run(&dir, &["build", "new/stackpack", "--out", "dist"]);
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, _) = run(
@@ -182,7 +197,7 @@ fn lint_and_archives_with_baseline() {
 }
 
 #[test]
-fn lint_baseline_reports_changes_when_the_bump_is_enough() {
+fn lint_and_build_baseline_report_changes_when_the_bump_is_enough() {
     let (_tmp, dir) = two_builds("5.0.0");
     // The new release records its change (lint checks the changelog too).
     let (code, out, err) = run(
@@ -204,6 +219,14 @@ fn lint_baseline_reports_changes_when_the_bump_is_enough() {
         err.contains(&format!("removed shared CheckFunction {REMOVED}")),
         "{err}"
     );
+    // build --baseline reports the same and writes the archive.
+    let (code, out, err) = run(
+        &dir,
+        &["build", "new/stackpack", "--out", "dist", "--baseline", "old/stackpack"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("info[SP521]"), "{err}");
+    assert!(dir.join("dist/stackstate-agent-v2-5.0.0.sts").is_file(), "{out}");
 }
 
 #[test]
