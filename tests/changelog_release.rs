@@ -252,7 +252,7 @@ fn a_new_pack_gets_its_first_release_and_pre_1_0_rules() {
     std::fs::create_dir_all(tmp.path().join("p")).expect("mkdir");
     std::fs::write(
         tmp.path().join("p/stackpack.toml"),
-        "name = \"p\"\ndisplay-name = \"My Pack\"\nversion = \"0.1.0\"\n",
+        "name = \"p\"\ndisplay-name = \"My Pack\"\nversion = \"0.1.0\"\nmin-stackstate-version = \"4.3.0\"\n",
     )
     .expect("write");
     // No changelog yet: nothing to render, nothing to release.

@@ -886,6 +886,26 @@ impl Cx<'_, '_> {
             t.insert("display-name".into(), st(&d.value));
         }
         t.insert("version".into(), st(version));
+        // A classic conf has no minimum StackState version (it lived in the build's version.sbt).
+        // The compat table knows which minimum packs declared with each `common` version.
+        let common = conf.dependencies.iter().find(|(k, _)| k.value == "common");
+        let inferred = common.and_then(|(_, v)| {
+            let v = semver::Version::parse(v.value.trim()).ok()?;
+            let row = crate::compat::table::table().as_ref().ok()?.common_version(&v)?;
+            Some((v, row.min_stackstate.clone()?, row.evidence.clone()))
+        });
+        match inferred {
+            Some((common, min, evidence)) => {
+                t.insert("min-stackstate-version".into(), st(&min.to_string()));
+                self.note(format!(
+                    "min-stackstate-version set to {min}: packs depending on common {common} declare it (evidence: {evidence}); check it against your release notes"
+                ));
+            }
+            None => self.warn_path(
+                "stackpack.conf",
+                "the classic pack does not say which StackState version it needs: set `min-stackstate-version` in stackpack.toml before building".to_string(),
+            ),
+        }
         if !conf.categories.is_empty() {
             t.insert(
                 "categories".into(),

@@ -6,10 +6,9 @@ use crate::diag::{Rule, Severity};
 pub const MISSING_MIN_VERSION: Rule = Rule {
     code: "SP500",
     name: "missing-min-stackstate-version",
-    // A warning, not an error: packs imported from classic sources (whose minimum lives in
-    // version.sbt, outside the archive) and scaffolds must still build; `--deny warnings` makes
-    // it required.
-    severity: Severity::Warning,
+    // Required (issue 4): without it no version check can run. `stackpack import` infers it for
+    // classic packs from their `common` dependency (the compat table's evidence).
+    severity: Severity::Error,
     summary: "The manifest does not say which StackState version the pack needs, so no version check \
               can run and nothing tells a server whether the pack installs there.",
     example: "stackpack.toml without `min-stackstate-version = \"4.3.0\"`",
