@@ -94,10 +94,13 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
     let gets = GetResolver::new(pack);
     let mut reached = Vec::new();
     for (node, path) in template_files(pack) {
-        let Some((file, text)) = pack.text(&path.value) else {
+        let Some((file, _)) = pack.text(&path.value) else {
             continue; // missing or unreadable: reported by the model (SP010, SP001)
         };
-        match template::scan(text, &vars) {
+        let Some(scan) = pack.template_scan(&path.value) else {
+            continue;
+        };
+        match scan {
             Err(e) => diags.push(
                 Diagnostic::new(
                     &rules::TEMPLATE_SYNTAX,
@@ -150,7 +153,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
                         .help("write templates unescaped: the compiler escapes sync-time tags itself"),
                     );
                 }
-                check_gets(pack, &gets, file, &scanned, &mut reached, diags);
+                check_gets(pack, &gets, file, scanned, &mut reached, diags);
             }
         }
     }

@@ -69,7 +69,6 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
     let min = pack.manifest.min_stackstate.as_ref().map(|m| release_of(&m.value));
     conf_keys(&pack.manifest, &mut c);
     let identity = identity_includes(min.as_ref());
-    let import_refs = pack.manifest.import_vars();
     for node in &pack.nodes {
         let by = format!("{} `{}`", node.kind.singular(), node.id.value);
         if let Some(t) = node.kind.stj_type() {
@@ -96,8 +95,10 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
                 c.key("param_type_struct_type", f.parameter.span, &by);
                 // Template bodies are included in the default mode: they hold import-time tags.
                 c.key("helper_include", f.template.span, &by);
-                if let Some((file, text)) = pack.text(&f.template.value) {
-                    template_uses(&mut c, file, text, &import_refs, &by);
+                if let (Some((file, text)), Some(Ok(scanned))) =
+                    (pack.text(&f.template.value), pack.template_scan(&f.template.value))
+                {
+                    template_uses(&mut c, file, text, scanned, &by);
                 }
             }
             Body::CheckFunction(f) => {
@@ -225,10 +226,7 @@ fn common_urn(c: &mut Collector, urn: &str, span: Span, by: &str) {
 
 /// Helpers, sub-expressions, `_type` strings, common URNs and aggregation methods in a sync
 /// template (author form).
-fn template_uses(c: &mut Collector, file: FileId, text: &str, import_vars: &[&str], by: &str) {
-    let Ok(scanned) = template::scan(text, import_vars) else {
-        return; // the template rules report syntax errors
-    };
+fn template_uses(c: &mut Collector, file: FileId, text: &str, scanned: &template::Scanned, by: &str) {
     for tag in &scanned.tags {
         let span = Span::new(file, tag.range.start, tag.range.end);
         if matches!(

@@ -66,7 +66,6 @@ pub fn plan(pack: &Pack) -> Plan {
 struct Ctx<'a, 'd> {
     pack: &'a Pack,
     mode: ScriptMode,
-    vars: Vec<String>,
     files: &'d mut Files,
     diags: &'d mut Diagnostics,
     /// File names given to sync templates, by node index.
@@ -87,7 +86,6 @@ pub fn compile_file(
     let mut ctx = Ctx {
         pack,
         mode,
-        vars: pack.manifest.import_vars().into_iter().map(str::to_string).collect(),
         files,
         diags,
         template_names: template_names(pack),
@@ -610,13 +608,12 @@ impl Ctx<'_, '_> {
             return None;
         }
         let (file, text) = self.pack.text(&path.value)?;
-        let vars: Vec<&str> = self.vars.iter().map(String::as_str).collect();
-        let scanned = match crate::template::scan(text, &vars) {
+        let scanned = match self.pack.template_scan(&path.value)? {
             Ok(s) => s,
             Err(e) => {
                 let span = Span::new(file, e.range.start, e.range.end);
                 self.diags.push(
-                    Diagnostic::new(&rules::SYNC_TEMPLATE, span, e.message)
+                    Diagnostic::new(&rules::SYNC_TEMPLATE, span, e.message.clone())
                         .help("fix the Handlebars syntax; the template is written once, unescaped"),
                 );
                 return None;

@@ -35,7 +35,12 @@ pub struct Pack {
     pub texts: BTreeMap<String, FileId>,
     /// Lookup tables for references.
     pub index: Index,
+    /// Scans of the sync templates (see [`Pack::template_scan`]), made on first use.
+    scans: std::sync::OnceLock<BTreeMap<String, TemplateScan>>,
 }
+
+/// A sync template scanned with the pack's import variables.
+pub type TemplateScan = Result<crate::template::Scanned, crate::template::TemplateError>;
 
 /// Whether a node is created once for the pack or once per installed instance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -282,6 +287,29 @@ impl Pack {
         self.sources.get(id).map(|f| (id, &*f.text))
     }
 
+    /// The scan of the sync template at `rel` (author form, classified with the manifest's
+    /// import variables). Every template is scanned once, on first use; the checks, the compat
+    /// rules and the compiler share the result.
+    pub fn template_scan(&self, rel: &str) -> Option<&TemplateScan> {
+        self.scans
+            .get_or_init(|| {
+                let vars = self.manifest.import_vars();
+                let mut scans = BTreeMap::new();
+                for node in &self.nodes {
+                    if let Body::Template(t) = &node.body {
+                        if scans.contains_key(&t.template.value) {
+                            continue;
+                        }
+                        if let Some((_, text)) = self.text(&t.template.value) {
+                            scans.insert(t.template.value.clone(), crate::template::scan(text, &vars));
+                        }
+                    }
+                }
+                scans
+            })
+            .get(rel)
+    }
+
     pub fn nodes_of(&self, kind: NodeKind) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(move |n| n.kind == kind)
     }
@@ -359,6 +387,7 @@ pub fn build(loaded: Loaded, diags: &mut Diagnostics) -> Result<Pack, SourceMap>
         files,
         texts,
         index,
+        scans: std::sync::OnceLock::new(),
     })
 }
 
