@@ -621,7 +621,7 @@ impl Ctx<'_, '_> {
         };
         let pack = self.pack;
         let expand = |target: &str| expand_short_get(pack, target);
-        let stj = crate::template::to_stj(text, &scanned, &expand);
+        let stj = crate::template::to_stj(text, scanned, &expand);
         self.files.add(
             format!("provisioning/templates/{name}"),
             Source::Generated(format!("sync template of `{}`", pack.nodes[i].id.value)),
