@@ -60,6 +60,33 @@ fn a_failing_writer_leaves_no_partial_archive() {
     assert!(left.is_empty(), "files left in the output directory: {left:?}");
 }
 
+/// Interrupt the write at many points across the whole archive, down to its last bytes (the
+/// central directory): every time the error is reported and nothing is left behind.
+#[test]
+fn an_interruption_at_any_point_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let full = write_sts(dir.path(), "full.sts", &entries(), 315_532_800).unwrap_or_else(|e| panic!("{e}"));
+    let size = std::fs::metadata(&full).map(|m| m.len() as usize).unwrap_or(0);
+    let _ = std::fs::remove_file(&full);
+    assert!(
+        size > 40_000,
+        "the archive should exceed the write buffer many times: {size}"
+    );
+    let mut points: Vec<usize> = (0..size).step_by(size / 40).collect();
+    points.extend([0, 1, 29, 30, size - 100, size - 22, size - 1]);
+    for left in points {
+        let res = write_sts_through(dir.path(), "x-1.0.0.sts", &entries(), 315_532_800, |f| FailAfter {
+            inner: f,
+            left,
+        });
+        assert!(res.is_err(), "a write failing after {left} of {size} bytes succeeded");
+        let left_over: Vec<_> = std::fs::read_dir(dir.path())
+            .map(|r| r.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(left_over.is_empty(), "after failing at byte {left}: {left_over:?}");
+    }
+}
+
 #[test]
 fn a_failing_writer_keeps_an_earlier_archive_intact() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
