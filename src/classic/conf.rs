@@ -32,24 +32,14 @@ pub const KNOWN_KEYS: [&str; 20] = [
     "schemaVersion",
 ];
 
-/// `configurationUrls` keys, in display order.
-pub const STATES: [&str; 6] = [
-    "NOT_INSTALLED",
-    "PROVISIONING",
-    "WAITING_FOR_DATA",
-    "INSTALLED",
-    "DEPROVISIONING",
-    "ERROR",
-];
+/// `configurationUrls` keys, in display order (the conf keys of the model's states).
+pub const STATES: [&str; 6] = {
+    let s = crate::model::manifest::STATES;
+    [s[0].2, s[1].2, s[2].2, s[3].2, s[4].2, s[5].2]
+};
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Step {
-    pub name: Spanned<String>,
-    pub display: Spanned<String>,
-    pub kind: Spanned<String>,
-    pub default: Option<Spanned<String>>,
-    pub span: Span,
-}
+/// An install step of the conf: the same shape as the declarative manifest's.
+pub use crate::model::manifest::Step;
 
 /// What the checks and the importer need from the conf.
 #[derive(Debug, Clone, PartialEq, Default)]
