@@ -37,10 +37,16 @@ pub const TINY_PNG: [u8; 67] = [
     0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
-struct Rng(u64);
+/// A small deterministic PRNG (xorshift64*): generated packs and mutation tests must not depend
+/// on the clock or an external crate's stream.
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// Any seed works (zero is replaced, xorshift would stay at zero).
+    pub fn new(seed: u64) -> Rng {
+        Rng(if seed == 0 { 0x9e37_79b9_7f4a_7c15 } else { seed })
+    }
+    pub fn next_u64(&mut self) -> u64 {
         // xorshift64*
         let mut x = self.0;
         x ^= x >> 12;
@@ -49,9 +55,17 @@ impl Rng {
         self.0 = x;
         x.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
-    fn fill(&mut self, buf: &mut [u8]) {
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next_u64() % n as u64) as usize
+        }
+    }
+    pub fn fill(&mut self, buf: &mut [u8]) {
         for chunk in buf.chunks_mut(8) {
-            let v = self.next().to_le_bytes();
+            let v = self.next_u64().to_le_bytes();
             chunk.copy_from_slice(&v[..chunk.len()]);
         }
     }
@@ -83,7 +97,7 @@ pub fn generate(dir: &Path, spec: &SynthSpec) -> io::Result<SynthStats> {
         root: dir,
         stats: SynthStats::default(),
     };
-    let mut rng = Rng(spec.seed | 1);
+    let mut rng = Rng::new(spec.seed | 1);
     let name = format!("synth-{}", spec.nodes);
 
     let manifest = format!(
@@ -280,7 +294,7 @@ error = "resources/error.md"
         let mut page = String::with_capacity(target + 64);
         let _ = writeln!(page, "# Synthetic page {n}\n");
         while page.len() < target {
-            let r = rng.next();
+            let r = rng.next_u64();
             let _ = write!(page, "{} ", words[(r % words.len() as u64) as usize]);
             if r % 13 == 0 {
                 page.push('\n');

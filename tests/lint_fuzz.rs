@@ -5,28 +5,9 @@
 //! the whole file with random bytes. Every mutant is linted in-process (panics caught) and a
 //! subset through the binary (exit code checked). Iterations are bounded to keep the test fast.
 
+use stackpack::synth::Rng;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
@@ -99,12 +80,12 @@ fn mutate(rng: &mut Rng, bytes: &[u8]) -> Vec<u8> {
         5 => {
             let at = rng.below(b.len() + 1);
             let n = 1 + rng.below(8);
-            let junk: Vec<u8> = (0..n).map(|_| rng.next() as u8).collect();
+            let junk: Vec<u8> = (0..n).map(|_| rng.next_u64() as u8).collect();
             b.splice(at..at, junk);
         }
         6 => {
             let n = rng.below(64);
-            b = (0..n).map(|_| rng.next() as u8).collect();
+            b = (0..n).map(|_| rng.next_u64() as u8).collect();
         }
         7 => {
             // Insert a character that matters to the syntaxes involved.
@@ -166,7 +147,7 @@ fn lint_in_process(dir: &Path) -> Result<(), String> {
 }
 
 fn fuzz(seed_pack: &Path, seed: u64, iterations: usize, via_binary_every: usize) {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let tmp = tempfile::tempdir().expect("tempdir");
     for it in 0..iterations {
         let work = tmp.path().join(format!("m{it}"));
