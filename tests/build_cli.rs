@@ -1,10 +1,13 @@
 //! `stackpack build` end to end: archive contents, exit codes, nothing written on errors or
 //! failures, and byte-for-byte reproducibility.
 
+mod helpers;
+
 #[path = "build_common/mod.rs"]
 mod common;
 
 use common::fixture;
+use helpers::copy_dir;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -145,18 +148,6 @@ fn a_missing_pack_directory_exits_2() {
     assert_eq!(o.status.code(), Some(2));
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("{e}"));
-    for e in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")).flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap_or_else(|e| panic!("{e}"));
-        }
-    }
-}
-
 fn touch_and_chmod(dir: &Path, when: std::time::SystemTime) {
     for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
         let p = e.path();
@@ -197,8 +188,8 @@ fn build_in(pack: &Path, out: &Path, env: &[(&str, &str)], umask: &str) -> PathB
 fn builds_are_byte_identical() {
     let t = tmp();
     let (a, b) = (t.path().join("a/acme"), t.path().join("b/acme"));
-    copy_tree(&fixture("acme"), &a);
-    copy_tree(&fixture("acme"), &b);
+    copy_dir(&fixture("acme"), &a);
+    copy_dir(&fixture("acme"), &b);
     touch_and_chmod(
         &b,
         std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),

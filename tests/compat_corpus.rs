@@ -3,25 +3,17 @@
 //! packs use `docsUrl` and `ArgumentDoubleVal` before their documented versions: warnings); at 4.0
 //! their `common` 2.5.1 dependency is an error with its evidence.
 
+mod helpers;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/v1");
-    p.is_dir().then_some(p)
+    helpers::corpus()
 }
 
 fn stackpack(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run stackpack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = helpers::stackpack(dir, args);
+    (r.code, r.stderr)
 }
 
 fn conf_dir(root: &Path) -> Option<PathBuf> {

@@ -1,39 +1,18 @@
 //! `stackpack diff` and `lint --baseline` on two builds of the example pack: the second has the
 //! `disk-space` check function removed (and its use in the disk template), which is breaking.
 
+mod helpers;
+
+use helpers::copy_dir;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    helpers::root()
 }
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("SOURCE_DATE_EPOCH", "1600000000")
-        .output()
-        .expect("run stackpack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).expect("copy");
-        }
-    }
+    let r = helpers::stackpack(dir, args);
+    (r.code, r.stdout, r.stderr)
 }
 
 /// `<tmp>/old/stackpack` (the example) and `<tmp>/new/stackpack` (version `new_version`, without

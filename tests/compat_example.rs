@@ -2,37 +2,18 @@
 //! at its declared minimum 4.3.0; with the minimum lowered to 4.0.0 the features and the common
 //! dependency that need newer StackState versions are reported with their evidence.
 
+mod helpers;
+
+use helpers::copy_dir;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    helpers::root()
 }
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run stackpack");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).expect("copy");
-        }
-    }
+    let r = helpers::stackpack(dir, args);
+    (r.code, r.stderr)
 }
 
 /// A copy of the example (and its changelog, when there is one) with the minimum replaced.

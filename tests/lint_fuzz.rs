@@ -5,22 +5,12 @@
 //! the whole file with random bytes. Every mutant is linted in-process (panics caught) and a
 //! subset through the binary (exit code checked). Iterations are bounded to keep the test fast.
 
+mod helpers;
+
+use helpers::copy_dir;
 use stackpack::synth::Rng;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").filter_map(Result::ok) {
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).expect("copy");
-        }
-    }
-}
 
 fn files_of(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut entries: Vec<_> = std::fs::read_dir(dir)

@@ -1,21 +1,13 @@
 //! `lint` and `build` run one analysis (`stackpack::pipeline`): every finding `lint` reports as
 //! an error stops `build`, before anything is written.
 
+mod helpers;
+
 use std::path::Path;
-use std::process::Command;
 
 fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run stackpack: {e}"));
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = helpers::stackpack(helpers::root(), args);
+    (r.code, r.stdout, r.stderr)
 }
 
 fn codes(stderr: &str) -> Vec<String> {

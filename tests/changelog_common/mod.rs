@@ -12,19 +12,6 @@ pub fn repo() -> PathBuf {
 /// 4.3.1, and the changelog beside it.
 pub const MANIFEST: &str = "# The Agent V2 StackPack (test stand-in)\nname = \"stackstate-agent-v2\"\ndisplay-name = \"StackState Agent V2\"\nversion = \"4.3.1\"  # set by `stackpack release`\nmin-stackstate-version = \"4.3.0\"\nchangelog = \"../changelog\"\n\n[dependencies]\ncommon = \"2.5.0\"\n";
 
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let target = to.join(e.file_name());
-        if e.file_type().expect("type").is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// A temporary directory with `pack/stackpack.toml` and a copy of the repository's `changelog/`.
 pub fn temp_example() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -100,3 +87,7 @@ pub fn temp_real_example() -> tempfile::TempDir {
     copy_dir(&repo().join("changelog"), &tmp.path().join("changelog"));
     tmp
 }
+
+#[path = "../helpers/mod.rs"]
+mod helpers;
+pub use helpers::copy_dir;

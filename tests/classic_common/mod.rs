@@ -21,21 +21,6 @@ pub fn corpus_available() -> bool {
     corpus("sap").join("stackpack.conf").is_file()
 }
 
-/// Copy a directory into a fresh (writable) one.
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir") {
-        let e = e.expect("entry");
-        let p = e.path();
-        let t = to.join(e.file_name());
-        if p.is_dir() {
-            copy_dir(&p, &t);
-        } else {
-            std::fs::write(&t, std::fs::read(&p).expect("read")).expect("write");
-        }
-    }
-}
-
 /// A writable copy of a corpus pack in a temp dir: (guard, pack dir).
 pub fn corpus_copy(pack: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -192,3 +177,7 @@ pub fn zero_bomb(out: &Path, name: &str, size_mib: u32) {
     f.write_all(&eocd).expect("write");
     f.flush().expect("flush");
 }
+
+#[path = "../helpers/mod.rs"]
+mod helpers;
+pub use helpers::copy_dir;
