@@ -40,6 +40,8 @@ pub fn convert(c: &Classic, opts: &ImportOptions, diags: &mut Diagnostics) -> Re
         out: Imported::default(),
         diags,
         ids: BTreeSet::new(),
+        next_suffix: BTreeMap::new(),
+        id_index: BTreeMap::new(),
         templates_written: BTreeMap::new(),
         script_vars: BTreeSet::new(),
     };
@@ -119,6 +121,10 @@ struct Cx<'a, 'd> {
     diags: &'d mut Diagnostics,
     /// (kind key, short id) already used.
     ids: BTreeSet<(String, String)>,
+    /// (kind key, base id) → the next `-N` suffix to try for it.
+    next_suffix: BTreeMap<(String, String), usize>,
+    /// Negative id → identifier, for the STJ file being converted.
+    id_index: BTreeMap<i64, String>,
     /// Archive path of an included template/script → pack-relative path written.
     templates_written: BTreeMap<String, String>,
     /// Import-time variables the original provisioning script computes (neither standard
@@ -205,12 +211,16 @@ impl Cx<'_, '_> {
             .filter(|x| !x.is_empty())
             .or_else(|| Some(sanitize(name)).filter(|x| !x.is_empty()))
             .unwrap_or_else(|| "node".to_string());
+        // The next suffix to try is remembered per base, so n nodes of one name cost O(n log n),
+        // not O(n²) (issue 15); a suffix can still be taken by a node whose own base is `x-2`.
+        let key = (kind.key().to_string(), base.clone());
+        let mut n = self.next_suffix.get(&key).copied().unwrap_or(2);
         let mut id = base.clone();
-        let mut n = 2;
         while !self.ids.insert((kind.key().to_string(), id.clone())) {
             id = format!("{base}-{n}");
             n += 1;
         }
+        self.next_suffix.insert(key, n);
         id
     }
 
@@ -223,23 +233,30 @@ impl Cx<'_, '_> {
         if n >= 0 {
             return None;
         }
+        self.id_index.get(&n).map(|u| (u.clone(), None))
+    }
+
+    /// Negative id → identifier of the node of `file` it stands for (a nested ExtTopology stands
+    /// for its data source). One pass per file, so reference lookups are not O(nodes) each.
+    fn index_ids(&mut self, file: &StjFile) {
+        self.id_index.clear();
         for node in &file.nodes {
-            if gi(&node.value, "id") == Some(n) {
-                return node.identifier.as_ref().map(|i| (i.value.clone(), None));
+            let Some(ident) = node.identifier.as_ref() else {
+                continue;
+            };
+            if let Some(n) = gi(&node.value, "id") {
+                self.id_index.entry(n).or_insert_with(|| ident.value.clone());
             }
-            // A nested ExtTopology stands for its data source.
             if node.stj_type == "DataSource" {
-                if let Some(ext) = get(&node.value, "extTopology") {
-                    if gi(ext, "id") == Some(n) {
-                        return node.identifier.as_ref().map(|i| (i.value.clone(), None));
-                    }
+                if let Some(n) = get(&node.value, "extTopology").and_then(|ext| gi(ext, "id")) {
+                    self.id_index.entry(n).or_insert_with(|| ident.value.clone());
                 }
             }
         }
-        None
     }
 
     fn file_nodes(&mut self, pack: &str, file: &StjFile) {
+        self.index_ids(file);
         self.check_node_vars(file);
         let mut by_kind: BTreeMap<&'static str, Vec<Y>> = BTreeMap::new();
         for node in &file.nodes {
