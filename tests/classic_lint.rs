@@ -278,3 +278,32 @@ fn missing_provision_class() {
         .expect("mv");
     });
 }
+
+/// Issue 11.6: the library never imports the CLI, and the compat stage does not import the check
+/// stage (check → compat only).
+#[test]
+fn library_modules_keep_one_direction() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).expect("read src").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src, &mut files);
+    for f in files {
+        let rel = f.strip_prefix(&src).unwrap_or(&f).to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(&f).unwrap_or_default();
+        if !(rel.starts_with("cli/") || rel == "main.rs") {
+            assert!(!text.contains("crate::cli"), "{rel} imports the CLI");
+        }
+        if rel.starts_with("compat/") {
+            assert!(!text.contains("crate::check::"), "{rel} imports the check stage");
+        }
+    }
+}

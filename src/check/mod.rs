@@ -33,7 +33,11 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     let reached = templates::check(pack, &mut diags);
     views::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
-    diags.extend(crate::compat::check(pack, opts));
+    diags.extend(crate::compat::check(
+        pack,
+        opts.stackstate_version.as_ref(),
+        opts.baseline.as_deref(),
+    ));
     diags
 }
 

@@ -110,22 +110,3 @@ fn check_layout(files: &Files, diags: &mut Diagnostics) {
         }
     }
 }
-
-/// The `lint` command on a classic pack: print findings, return the exit code.
-pub fn run(path: &std::path::Path, format: crate::diag::render::Format, deny_warnings: bool) -> u8 {
-    use crate::cli::output::{exit_code, fatal, print_diagnostics};
-    let mut diags = Diagnostics::new();
-    match analyse(path, &mut diags) {
-        Err(e) => fatal(e),
-        Ok(None) => {
-            let sources = crate::source::SourceMap::new();
-            print_diagnostics(format, &diags, &sources);
-            exit_code(&diags, deny_warnings).max(crate::cli::EXIT_FINDINGS)
-        }
-        Ok(Some(c)) => {
-            diags.sort(&c.files.sources);
-            print_diagnostics(format, &diags, &c.files.sources);
-            exit_code(&diags, deny_warnings)
-        }
-    }
-}

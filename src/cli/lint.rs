@@ -51,7 +51,7 @@ pub fn run(args: Args) -> u8 {
                 "--stackstate-version and --baseline check declarative packs: run `stackpack import` on this classic pack first",
             );
         }
-        return crate::classic::lint::run(&args.dir, args.format, args.deny.is_some());
+        return classic(&args.dir, args.format, args.deny.is_some());
     }
     let (diags, sources) = match crate::pipeline::analyze(&args.dir, &args.check.options()) {
         Ok(Outcome::Analyzed(a)) => (a.diags, a.pack.sources),
@@ -60,4 +60,23 @@ pub fn run(args: Args) -> u8 {
     };
     print_diagnostics(args.format, &diags, &sources);
     exit_code(&diags, args.deny.is_some())
+}
+
+/// `lint` of a classic pack (source tree or `.sts`): the library analyses, the CLI prints the
+/// findings and chooses the exit code.
+fn classic(path: &std::path::Path, format: crate::diag::render::Format, deny_warnings: bool) -> u8 {
+    let mut diags = crate::diag::Diagnostics::new();
+    match crate::classic::lint::analyse(path, &mut diags) {
+        Err(e) => fatal(e),
+        Ok(None) => {
+            let sources = crate::source::SourceMap::new();
+            print_diagnostics(format, &diags, &sources);
+            exit_code(&diags, deny_warnings).max(crate::cli::EXIT_FINDINGS)
+        }
+        Ok(Some(c)) => {
+            diags.sort(&c.files.sources);
+            print_diagnostics(format, &diags, &c.files.sources);
+            exit_code(&diags, deny_warnings)
+        }
+    }
 }

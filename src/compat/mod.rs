@@ -3,7 +3,8 @@
 //!
 //! - [`table`]: the embedded compatibility table (`data/stackstate-compat.toml`) and its queries.
 //! - [`usage`]: the features a pack uses, each located at the source value that causes it.
-//! - [`check`]: the SP5xx rules, run by [`crate::check::run`] for `lint` and `build`.
+//! - [`check`]: the SP5xx rules, run by the check stage (`check::run`) for `lint` and
+//!   `build`. This module does not depend on the check stage: it takes the two options it needs.
 //!
 //! Version matching (see `docs/compat.md`): `4.3` means `4.3.0`; pre-release and build suffixes
 //! (`4.4.0-rc.1`, `5.1.3+build7`) count as their release version, on the server and in the
@@ -13,7 +14,6 @@ pub mod rules;
 pub mod table;
 pub mod usage;
 
-use crate::check::CheckOptions;
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::version::release_of;
 use crate::model::Pack;
@@ -52,8 +52,9 @@ impl Target {
     }
 }
 
-/// Run the SP5xx version checks (and, with `opts.baseline`, the upgrade-safety checks).
-pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
+/// Run the SP5xx version checks against `stackstate_version` (`--stackstate-version`, else the
+/// declared range) and, with a `baseline` (the previous release), the upgrade-safety checks.
+pub fn check(pack: &Pack, stackstate_version: Option<&Version>, baseline: Option<&std::path::Path>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let table = match table::table() {
         Ok(t) => t,
@@ -99,7 +100,7 @@ pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
         }
     }
 
-    let target = match &opts.stackstate_version {
+    let target = match stackstate_version {
         Some(server) => {
             let release = release_of(server);
             server_range(&mut diags, &release, server, min.as_ref(), max.as_ref());
@@ -147,11 +148,11 @@ pub fn check(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
 
     dependencies(&mut diags, pack, table, &target);
     features(&mut diags, pack, table, &target);
-    finish(pack, opts, diags)
+    finish(pack, baseline, diags)
 }
 
-fn finish(pack: &Pack, opts: &CheckOptions, mut diags: Diagnostics) -> Diagnostics {
-    if let Some(baseline) = &opts.baseline {
+fn finish(pack: &Pack, baseline: Option<&std::path::Path>, mut diags: Diagnostics) -> Diagnostics {
+    if let Some(baseline) = baseline {
         diags.extend(crate::diff::check_baseline(pack, baseline));
     }
     diags
