@@ -219,7 +219,7 @@ rule!(sp724_include_escapes, "SP724", |d| {
 rule!(sp725_include_encoding, "SP725", |d| {
     edit(
         &d.join(SHARED),
-        "\"./scripts/id-extractor.groovy\" \"identity\"",
+        "\"./scripts/id-extractor.groovy\"",
         "\"./scripts/id-extractor.groovy\" \"base64\"",
     );
     "acme".into()
@@ -437,14 +437,17 @@ rule!(sp740_monitor_version, "SP740", |d| {
     "acme".into()
 });
 rule!(sp741_groovy_braces, "SP741", |d| {
-    edit(
-        &d.join(SHARED),
-        "\"./scripts/id-extractor.groovy\" \"identity\"",
-        "\"./scripts/id-extractor.groovy\"",
-    );
     append(
         &d.join("provisioning/scripts/id-extractor.groovy"),
         "def m = [a: [b: 1]]}}\n",
+    );
+    "acme".into()
+});
+rule!(sp742_identity_in_json_string, "SP742", |d| {
+    edit(
+        &d.join(SHARED),
+        "\"./scripts/id-extractor.groovy\"",
+        "\"./scripts/id-extractor.groovy\" \"identity\"",
     );
     "acme".into()
 });

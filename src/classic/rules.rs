@@ -296,8 +296,15 @@ pub const GROOVY_BRACES: Rule = Rule {
     code: "SP741",
     name: "groovy-handlebars-include",
     severity: Severity::Warning,
-    summary: "A Groovy file included in the default `handlebars` mode contains `{{` or `}}`: the import pass evaluates or mangles it.",
+    summary: "A Groovy file included in the default `handlebars` mode contains an unescaped `{{` or `}}` that is not an import-time variable: the import pass evaluates or mangles it.",
     example: "{{ include \"./scripts/x.groovy\" }} of a script with `[a: [b: 1]]}}`",
+};
+pub const IDENTITY_IN_STRING: Rule = Rule {
+    code: "SP742",
+    name: "identity-include-in-json-string",
+    severity: Severity::Warning,
+    summary: "`include … \"identity\"` inside a JSON string: no published pack does this and nothing public says the output is JSON-escaped, so a script with `\"` or a newline may leave the file invalid JSON on a real server.",
+    example: "\"script\": \"{{ include \"./scripts/x.groovy\" \"identity\" }}\"",
 };
 
 pub const RULES: &[&Rule] = &[
@@ -343,4 +350,5 @@ pub const RULES: &[&Rule] = &[
     &IMPORT_ORDER,
     &MONITOR_VERSION,
     &GROOVY_BRACES,
+    &IDENTITY_IN_STRING,
 ];

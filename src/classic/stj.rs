@@ -466,6 +466,7 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
                         &mut included_checked,
                         &mut out.broken_includes,
                         &mut get_refs,
+                        &known_vars,
                     );
                 }
                 "get" | "getFirstExisting" => {
@@ -588,6 +589,7 @@ fn check_include(
     checked: &mut BTreeSet<String>,
     broken: &mut BTreeSet<String>,
     get_refs: &mut Vec<(String, Option<String>, Span)>,
+    known_vars: &[String],
 ) -> bool {
     let Some(arg) = tag.args.first() else {
         diags.push(
@@ -701,22 +703,27 @@ fn check_include(
         );
         return false;
     }
+    if encoding == Encoding::Identity && in_json_string(files.source_text(id), tag.range.start) {
+        diags.push(
+            Diagnostic::new(
+                &rules::IDENTITY_IN_STRING,
+                Span::new(id, tag.range.start, tag.range.end),
+                format!("`{norm}` is included with \"identity\" inside a JSON string"),
+            )
+            .label("no published pack proves this encoding")
+            .note("nothing public says `identity` output is JSON-escaped: a `\"`, `\\` or newline in the file would leave the STJ invalid JSON")
+            .help("include the file in the default mode and escape its `{{`/`}}` as `\\{{`/`\\}}`, as the published packs do"),
+        );
+    }
     if encoding == Encoding::Handlebars && norm.ends_with(".groovy") && checked.insert(path.clone()) {
         if let Some(inc) = files.text(&path, diags) {
             let text = files.source_text(inc);
-            if let Some(i) = text.find("{{").or_else(|| text.find("}}")) {
+            if let Some((i, what)) = stray_braces(text, known_vars) {
                 diags.push(
-                    Diagnostic::new(
-                        &rules::GROOVY_BRACES,
-                        Span::new(inc, i, i + 2),
-                        format!(
-                            "`{norm}` is included in `handlebars` mode but contains `{}`",
-                            &text[i..i + 2]
-                        ),
-                    )
+                    Diagnostic::new(&rules::GROOVY_BRACES, Span::new(inc, i, i + 2), format!("`{norm}` is included in `handlebars` mode but contains an unescaped `{what}`"))
                     .label("evaluated by the import pass")
                     .related(span, "included here")
-                    .help("include Groovy with `\"identity\"`, or escape the braces as `\\{{`"),
+                    .help("escape the braces as `\\{{` / `\\}}` (the import pass gives back `{{` / `}}`); only `{{var}}` of an import argument is meant to be substituted"),
                 );
             }
         }
@@ -768,6 +775,57 @@ fn check_include(
         }
     }
     true
+}
+
+/// Whether offset `at` of an STJ text lies inside a JSON string literal (`"…{{ include … }}…"`):
+/// an odd number of unescaped `"` precede it on its line. Tags never span lines in STJ.
+fn in_json_string(text: &str, at: usize) -> bool {
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut inside = false;
+    let mut escaped = false;
+    for b in text[line_start..at].bytes() {
+        match b {
+            b'\\' if !escaped => escaped = true,
+            b'"' if !escaped => inside = !inside,
+            _ => escaped = false,
+        }
+        if b != b'\\' {
+            escaped = false;
+        }
+    }
+    inside
+}
+
+/// The first unescaped `{{` or `}}` of a Groovy body that the import pass would touch, except
+/// the `{{var}}` tags of import arguments (`known`), which are substituted on purpose (the
+/// Splunk and SolarWinds packs inject `{{instanceName}}` this way).
+pub fn stray_braces(text: &str, known: &[String]) -> Option<(usize, &'static str)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let pair = &b[i..i + 2];
+        let escaped = i > 0 && b[i - 1] == b'\\';
+        if pair == b"{{" && !escaped {
+            let rest = &text[i + 2..];
+            let var = rest.find("}}").map(|e| rest[..e].trim());
+            match var {
+                Some(v) if known.iter().any(|k| k == v) => {
+                    i += 2 + rest.find("}}").unwrap_or(0) + 2;
+                    continue;
+                }
+                _ => return Some((i, "{{")),
+            }
+        }
+        if pair == b"}}" && !escaped {
+            return Some((i, "}}"));
+        }
+        if (pair == b"{{" || pair == b"}}") && escaped {
+            i += 2;
+            continue;
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `"_type": "X"` literals in a template body that cannot be parsed as JSON before sync time.
@@ -1391,6 +1449,22 @@ mod tests {
         assert!(urn_matches_pattern("urn:stackpack:sap:shared:layer:sap-instances"));
         assert!(!urn_matches_pattern("urn:stackpack:sap:shared:layer:SAP Instances"));
         assert!(!urn_matches_pattern("stackpack:sap"));
+    }
+
+    #[test]
+    fn stray_braces_skip_escapes_and_import_variables() {
+        let known = vec!["instanceName".to_string()];
+        assert_eq!(stray_braces("a \\{{ b \\}} '{{instanceName}}' c", &known), None);
+        assert_eq!(stray_braces("[a: [b: 1]]}}", &known), Some((11, "}}")));
+        assert_eq!(stray_braces("x {{ other }}", &known), Some((2, "{{")));
+        assert_eq!(stray_braces("x {{ instanceName }}", &[]), Some((2, "{{")));
+    }
+
+    #[test]
+    fn json_string_position() {
+        let t = "{\"script\": \"{{ include \\\"x\\\" }}\"}\n{{ include \"y\" }}";
+        assert!(in_json_string(t, t.find("{{").unwrap_or(0)));
+        assert!(!in_json_string(t, t.rfind("{{").unwrap_or(0)));
     }
 
     #[test]

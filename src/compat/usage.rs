@@ -8,11 +8,9 @@
 //! nodes that only exist from some version on, and the `stackpack.conf` keys the manifest
 //! produces.
 
-use crate::model::version::release_of;
 use crate::model::{Body, Manifest, Pack, ParamType, ReturnType, Scope};
 use crate::source::{FileId, Span};
 use crate::template::{self, ArgKind, TagKind};
-use semver::Version;
 
 /// How a use names its table row.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,19 +54,10 @@ impl Collector {
     }
 }
 
-/// The minimum at which the compiler switches Groovy includes to `"identity"` (documented in
-/// 4.2); below it, scripts are included in the default (handlebars) mode.
-pub fn identity_includes(min: Option<&Version>) -> bool {
-    min.is_some_and(|m| *m >= Version::new(4, 2, 0))
-}
-
 /// Every feature `pack` uses.
 pub fn collect(pack: &Pack) -> Vec<Use> {
     let mut c = Collector { uses: Vec::new() };
-    // The compiler decides on the release the minimum stands for (`4.2.0-rc.1` counts as 4.2.0).
-    let min = pack.manifest.min_stackstate.as_ref().map(|m| release_of(&m.value));
     conf_keys(&pack.manifest, &mut c);
-    let identity = identity_includes(min.as_ref());
     for node in &pack.nodes {
         let by = format!("{} `{}`", node.kind.singular(), node.id.value);
         if let Some(t) = node.kind.stj_type() {
@@ -88,7 +77,7 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
             Body::Script(f) => {
                 c.key("node_parameter", f.parameter.span, &by);
                 c.key("param_type_struct_type", f.parameter.span, &by);
-                script_include(&mut c, f.script.span, identity, &by);
+                script_include(&mut c, f.script.span, &by);
             }
             Body::Template(f) => {
                 c.key("node_parameter", f.parameter.span, &by);
@@ -113,7 +102,7 @@ pub fn collect(pack: &Pack) -> Vec<Use> {
                     };
                     c.key(key, r.span, &by);
                 }
-                script_include(&mut c, f.script.span, identity, &by);
+                script_include(&mut c, f.script.span, &by);
             }
             Body::DataSource(_) => {
                 c.key("node_sts_topology_data_source_config", node.id.span, &by);
@@ -192,11 +181,11 @@ fn param_key(t: ParamType) -> &'static str {
     }
 }
 
-fn script_include(c: &mut Collector, span: Span, identity: bool, by: &str) {
+/// Groovy bodies are always included in the default (handlebars) mode, the form every published
+/// pack uses: `"identity"` inside a JSON string is unproven (issue 10.1), so the compiler never
+/// emits it and the pack never needs its version.
+fn script_include(c: &mut Collector, span: Span, by: &str) {
     c.key("helper_include", span, by);
-    if identity {
-        c.key("helper_include_encoding_identity", span, by);
-    }
 }
 
 /// A reference to another node: a `get` when it crosses an import (a dependency's node, or a
@@ -471,12 +460,5 @@ mod tests {
         assert_eq!(found, vec!["ArgumentDoubleVal", "Check"]);
         let (_, r) = &json_types(t)[0];
         assert_eq!(&t[r.clone()], "\"ArgumentDoubleVal\"");
-    }
-
-    #[test]
-    fn identity_threshold() {
-        assert!(!identity_includes(None));
-        assert!(!identity_includes(Some(&Version::new(4, 1, 9))));
-        assert!(identity_includes(Some(&Version::new(4, 2, 0))));
     }
 }

@@ -185,12 +185,6 @@ pub fn compile(pack: &Pack, opts: &CompileOptions) -> Result<Compiled, Diagnosti
     }
 
     // STJ.
-    let mode = match &m.min_stackstate {
-        Some(v) if crate::model::version::release_of(&v.value) >= semver::Version::new(4, 2, 0) => {
-            stj::ScriptMode::Identity
-        }
-        _ => stj::ScriptMode::Handlebars,
-    };
     let plan = stj::plan(pack);
     let stamp = crate::archive::write::iso8601(opts.timestamp);
     let shared_name = m.shared_template_name();
@@ -216,7 +210,7 @@ pub fn compile(pack: &Pack, opts: &CompileOptions) -> Result<Compiled, Diagnosti
             );
             continue;
         }
-        if let Some(text) = stj::compile_file(pack, nodes, mode, &stamp, &mut files, &mut diags) {
+        if let Some(text) = stj::compile_file(pack, nodes, &stamp, &mut files, &mut diags) {
             files.add(
                 format!("provisioning/templates/{name}"),
                 Source::Generated(format!("the STJ template `{name}`")),

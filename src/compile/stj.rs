@@ -16,24 +16,55 @@ use crate::model::{Body, Node, NodeKind, Pack, Ref, Resolved, Scope};
 use crate::source::{Span, Spanned};
 use std::collections::BTreeMap;
 
-/// How Groovy bodies are included: `"identity"` (StackState 4.2+: no import-time processing) or
-/// the default `handlebars` mode, in which the copied script has every `{{` escaped as `\{{`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScriptMode {
-    Identity,
-    Handlebars,
-}
-
 /// Characters that cannot appear in a path written inside `{{ include "…" }}`.
 pub fn unsafe_in_include(path: &str) -> bool {
     path.chars()
         .any(|c| matches!(c, '"' | '\\' | '{' | '}') || c.is_control())
 }
 
-/// Escape every `{{` of a Groovy body as `\{{` so that the default (`handlebars`) include mode
-/// copies it literally (reference §5 rule 6).
-pub fn escape_groovy(text: &str) -> String {
-    text.replace("{{", "\\{{")
+/// Escape every `{{` and `}}` of a Groovy body as `\{{` / `\}}` so that the default
+/// (`handlebars`) include mode gives back the original text (reference §5 rule 6: what the real
+/// packs prove). Groovy bodies are always included in that mode, for every StackState version:
+/// no published pack includes Groovy with `"identity"` inside a JSON string, and nothing public
+/// says that output is JSON-escaped (issue 10.1).
+///
+/// Tags `{{ var }}` whose variable is in `keep` (the node's declared `import-variables`) stay
+/// unescaped: the import pass substitutes them, as the Splunk and SolarWinds packs do with
+/// `{{instanceName}}`.
+pub fn escape_groovy(text: &str, keep: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    loop {
+        let open = rest.find("{{");
+        let close = rest.find("}}");
+        let (at, is_open) = match (open, close) {
+            (None, None) => break,
+            (Some(o), Some(c)) if c < o => (c, false),
+            (Some(o), _) => (o, true),
+            (None, Some(c)) => (c, false),
+        };
+        out.push_str(&rest[..at]);
+        if is_open {
+            if let Some(var) = kept_tag(&rest[at..], keep) {
+                out.push_str(&rest[at..at + var]);
+                rest = &rest[at + var..];
+                continue;
+            }
+        }
+        out.push('\\');
+        out.push_str(&rest[at..at + 2]);
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of `{{ var }}` at the start of `s` when `var` is one of `keep`.
+fn kept_tag(s: &str, keep: &[&str]) -> Option<usize> {
+    let inner = s.strip_prefix("{{")?;
+    let end = inner.find("}}")?;
+    let var = inner[..end].trim();
+    (keep.contains(&var) && !inner[..end].contains('{')).then_some(end + 4)
 }
 
 fn node_handle(i: usize) -> Handle {
@@ -65,7 +96,6 @@ pub fn plan(pack: &Pack) -> Plan {
 
 struct Ctx<'a, 'd> {
     pack: &'a Pack,
-    mode: ScriptMode,
     files: &'d mut Files,
     diags: &'d mut Diagnostics,
     /// File names given to sync templates, by node index.
@@ -78,14 +108,12 @@ struct Ctx<'a, 'd> {
 pub fn compile_file(
     pack: &Pack,
     nodes: &[usize],
-    mode: ScriptMode,
     timestamp: &str,
     files: &mut Files,
     diags: &mut Diagnostics,
 ) -> Option<String> {
     let mut ctx = Ctx {
         pack,
-        mode,
         files,
         diags,
         template_names: template_names(pack),
@@ -548,7 +576,7 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// `{{ include "./scripts/<path>" ["identity"] }}`, registering the copy.
+    /// `{{ include "./scripts/<path>" }}` (default mode), registering the escaped copy.
     fn script(&mut self, path: &Spanned<String>) -> Option<J> {
         let rel = strip_dir(&path.value, "scripts/");
         if !self.safe_path(path, &rel) {
@@ -558,10 +586,7 @@ impl Ctx<'_, '_> {
             Some((_, t)) => t.to_string(),
             None => return None, // unreadable or missing: reported by the model stage
         };
-        let (data, enc) = match self.mode {
-            ScriptMode::Identity => (text, " \"identity\""),
-            ScriptMode::Handlebars => (escape_groovy(&text), ""),
-        };
+        let data = escape_groovy(&text, &[]);
         self.files.add(
             format!("provisioning/scripts/{rel}"),
             Source::File(path.value.clone()),
@@ -569,7 +594,7 @@ impl Ctx<'_, '_> {
             Some(path.span),
             self.diags,
         );
-        Some(J::RawStr(format!("{{{{ include \"./scripts/{rel}\"{enc} }}}}")))
+        Some(J::RawStr(format!("{{{{ include \"./scripts/{rel}\" }}}}")))
     }
 
     fn icon(&mut self, path: &Spanned<String>) -> Option<J> {
@@ -799,7 +824,12 @@ mod tests {
 
     #[test]
     fn groovy_escaping_and_paths() {
-        assert_eq!(escape_groovy("a {{ b }} c"), "a \\{{ b }} c");
+        assert_eq!(escape_groovy("a {{ b }} c", &[]), "a \\{{ b \\}} c");
+        assert_eq!(escape_groovy("x }}} {{{ y", &[]), "x \\}}} \\{{{ y");
+        assert_eq!(
+            escape_groovy("'{{instanceName}}' + {{ other }} { [a: [b: 1]]}}", &["instanceName"]),
+            "'{{instanceName}}' + \\{{ other \\}} { [a: [b: 1]]\\}}"
+        );
         assert!(unsafe_in_include("a\"b"));
         assert!(unsafe_in_include("a{b"));
         assert!(!unsafe_in_include("SAP health state check.groovy"));
