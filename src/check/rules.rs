@@ -176,6 +176,13 @@ pub const INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK: Rule = Rule {
     summary: "A node is instance-scoped but the pack is not `multi-instance`, so no instance template would create it.",
     example: "scope: instance without `multi-instance = true`",
 };
+pub const SYNC_GET_OF_INSTANCE_NODE: Rule = Rule {
+    code: "SP215",
+    name: "sync-get-of-instance-node",
+    severity: Severity::Error,
+    summary: "A sync template `get`s an instance-scoped node: its URN holds `{{instanceId}}`, so the escaped sync-time tag would nest an import-time tag, which no published pack does and which the import pass breaks.",
+    example: "\"domain\": {{ get \"domain:x\" }} where `x` has `scope: instance`",
+};
 
 // ---- SP3xx: templates and scripts ----------------------------------------------------------
 
@@ -310,6 +317,7 @@ pub const RULES: &[&Rule] = &[
     &UNUSUAL_MERGE_STRATEGY,
     &PARAMETER_TYPE_FOR_KIND,
     &INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK,
+    &SYNC_GET_OF_INSTANCE_NODE,
     &TEMPLATE_SYNTAX,
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,

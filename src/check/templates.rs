@@ -217,6 +217,7 @@ fn check_gets(
                 report_target(pack, &resolved, &target.text, span_of(target), diags);
                 if let GetTarget::Local(i) = resolved {
                     reached.push(i);
+                    instance_get(pack, i, tag, span_of(target), diags);
                     if let Some(child) = strings.get(1) {
                         check_parameter(pack, i, child, span_of(child), diags);
                     }
@@ -262,6 +263,31 @@ fn check_gets(
             _ => {}
         }
     }
+}
+
+/// A sync-time `get` of an instance-scoped node (issue 10.2). Its URN holds `{{instanceId}}`, so
+/// the compiled tag would be `\{{ get "urn:…:instance:{{instanceId}}:…" \}}`: an import-time tag
+/// inside an escaped one. No published pack does this (their sync templates only `get` shared
+/// and `common` nodes) and our own import pass of the built `.sts` rejects it (SP726).
+fn instance_get(pack: &Pack, target: usize, tag: &template::Tag, span: Span, diags: &mut Diagnostics) {
+    let node = &pack.nodes[target];
+    if node.scope != crate::model::Scope::Instance || tag.phase != template::Phase::Sync {
+        return;
+    }
+    diags.push(
+        Diagnostic::new(
+            &rules::SYNC_GET_OF_INSTANCE_NODE,
+            span,
+            format!(
+                "sync-time `get` of instance-scoped {} `{}`",
+                node.kind.singular(),
+                node.id.value
+            ),
+        )
+        .label("its URN contains `{{instanceId}}`, which cannot be written inside a sync-time tag")
+        .related(node.id.span, "declared with `scope: instance` here")
+        .help("make the target `scope: shared` (published packs only `get` shared and dependency nodes at sync time)"),
+    );
 }
 
 /// Report a `get` target that does not resolve.

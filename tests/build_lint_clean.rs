@@ -1,0 +1,137 @@
+//! "`build` never writes an archive that `lint` of it rejects" (issue 10.2): every pack fixture
+//! that builds, and the example pack, gives an archive whose classic lint has no error and none
+//! of the encoding warnings (Groovy braces, `identity` in a JSON string, template syntax,
+//! unescaped sync-time tags).
+//!
+//! The example and the build fixtures are held to that exactly. The lint and compat fixtures are
+//! minimal packs written to trigger one declarative rule each; for them the findings listed in
+//! [`KNOWN_GAPS`] are tolerated, each with its reason.
+
+mod helpers;
+
+use helpers::{root, stackpack};
+use std::path::{Path, PathBuf};
+
+/// Warnings that mean the archive's encoding is not one the published packs prove.
+const ENCODING: [&str; 6] = ["SP714", "SP726", "SP727", "SP734", "SP741", "SP742"];
+
+/// Classic findings the lint/compat fixtures' archives still get, and why they are not refused
+/// by `build` yet.
+const KNOWN_GAPS: [(&str, &str, &str); 4] = [
+    (
+        "SP006",
+        "logoUrl",
+        "the declarative format lets a pack omit `logo`; StackState requires `logoUrl` (reference §7.1). \
+         Refusing it in `build` needs a new error that ~90 minimal lint fixtures would all trigger: left to the lead",
+    ),
+    (
+        "SP705",
+        "overviewUrl",
+        "same for the overview page: no `[pages] overview` and no `resources/overview.md`",
+    ),
+    (
+        "SP717",
+        "unknown `_type`",
+        "compat fixtures emit deliberately unknown or removed verbatim node types (`Dashboard`, `Baseline`, `Moniter`) \
+         to test the version table; the declarative side reports them as SP507/SP503",
+    ),
+    (
+        "SP726",
+        "opened escaped",
+        "the SP305 fixture writes `\\{{` in an author-form template (a warning); how `to_stj` carries it into \
+         the archive is issue 10.4, in src/template.rs, which helper `perf` owns",
+    ),
+];
+
+fn packs() -> Vec<PathBuf> {
+    let mut out = vec![root().join("stackpack")];
+    for group in ["build", "build/rules", "lint", "compat"] {
+        let dir = root().join("tests/fixtures").join(group);
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let mut v: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.join("stackpack.toml").is_file())
+            .collect();
+        v.sort();
+        out.extend(v);
+    }
+    out
+}
+
+/// Build `pack` into a temp dir; `None` when the build refuses it.
+fn build(pack: &Path, out: &Path) -> Option<PathBuf> {
+    let r = stackpack(
+        root(),
+        &["build", &pack.to_string_lossy(), "--out", &out.to_string_lossy()],
+    );
+    if r.code != 0 {
+        return None;
+    }
+    Some(PathBuf::from(r.stdout.trim()))
+}
+
+fn lint_problems(sts: &Path, strict: bool) -> Vec<String> {
+    let r = stackpack(root(), &["lint", &sts.to_string_lossy(), "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    v["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|d| d["severity"] == "error" || ENCODING.contains(&d["code"].as_str().unwrap_or("")))
+        .filter(|d| {
+            strict
+                || !KNOWN_GAPS
+                    .iter()
+                    .any(|(code, what, _)| d["code"] == *code && d["message"].as_str().unwrap_or("").contains(what))
+        })
+        .map(|d| format!("{} {}: {}", d["severity"], d["code"], d["message"]))
+        .collect()
+}
+
+#[test]
+fn every_archive_build_writes_lints_clean() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut built = Vec::new();
+    let mut failures = Vec::new();
+    for (k, pack) in packs().iter().enumerate() {
+        let out = tmp.path().join(k.to_string());
+        let Some(sts) = build(pack, &out) else { continue };
+        let strict = pack == &root().join("stackpack") || pack.starts_with(root().join("tests/fixtures/build"));
+        let problems = lint_problems(&sts, strict);
+        if !problems.is_empty() {
+            failures.push(format!("{}:\n  {}", pack.display(), problems.join("\n  ")));
+        }
+        built.push(pack.clone());
+    }
+    // The property must not hold vacuously: the example and the main fixtures do build.
+    for must in [
+        "stackpack",
+        "tests/fixtures/build/acme",
+        "tests/fixtures/build/legacy",
+        "tests/fixtures/lint/valid",
+    ] {
+        assert!(built.contains(&root().join(must)), "{must} did not build");
+    }
+    assert!(
+        failures.is_empty(),
+        "lint of the built archive rejects:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// A sync template that `get`s an instance-scoped node is refused by `build` (SP215) instead of
+/// producing `\{{ get "…{{instanceId}}…" \}}`, which the archive's lint rejects (SP726).
+#[test]
+fn sync_get_of_instance_node_is_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = root().join("tests/fixtures/lint/SP215-sync-get-of-instance-node");
+    let r = stackpack(
+        root(),
+        &["build", &pack.to_string_lossy(), "--out", &tmp.path().to_string_lossy()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("error[SP215]"), "{}", r.stderr);
+    assert_eq!(std::fs::read_dir(tmp.path()).map(|d| d.count()).unwrap_or(0), 0);
+}
