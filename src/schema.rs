@@ -116,6 +116,25 @@ pub fn manifest() -> Value {
                 ], &["name", "display"])}),
             ),
             (
+                "integrations",
+                json!({"type": "array", "description": "Sub-integration tiles on the pack's page (`integrations`).", "items": object(vec![
+                    ("name", string("Integration name.")),
+                    ("display-name", string("Title of the tile.")),
+                    ("version", string("Version shown on the tile.")),
+                    ("is-new", boolean("Marked as new (`isNew`).", false)),
+                    ("logo", path("Logo image under `resources/` (`logoUrl`).")),
+                    ("categories", json!({"type": "array", "items": {"type": "string"}})),
+                    ("overview", path("Overview page under `resources/` (`overviewUrl`).")),
+                ], &["name", "display-name"])}),
+            ),
+            (
+                "release-notes",
+                boolean(
+                    "Name `resources/RELEASE.md` as `releaseNotes` in the conf when it exists.",
+                    true,
+                ),
+            ),
+            (
                 "provisioning",
                 object(
                     vec![
@@ -193,6 +212,14 @@ fn kind_properties(kind: NodeKind) -> (Vec<(&'static str, Value)>, Vec<&'static 
         if typed {
             props.insert(0, ("type", string("External type name this action handles.")));
             req.push("type");
+        } else {
+            props.insert(
+                0,
+                (
+                    "type",
+                    string("The action's `type` (default `default_component_mapping` / `default_relation_mapping`)."),
+                ),
+            );
         }
         object(props, &req)
     };

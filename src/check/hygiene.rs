@@ -183,8 +183,13 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
         .chain(&m.pages.detailed_overview)
         .chain(&m.pages.upgrade_instructions)
         .chain(m.pages.states.iter().map(|(_, p)| p))
+        .chain(m.integrations.iter().flat_map(|t| t.logo.iter().chain(&t.overview)))
         .chain(&m.provisioning.script);
     referenced.extend(manifest_paths.map(|p| p.value.as_str()));
+    // The build names `resources/RELEASE.md` as `releaseNotes` unless `release-notes = false`.
+    if m.release_notes {
+        referenced.insert("resources/RELEASE.md");
+    }
     let included = |path: &str| {
         m.include
             .iter()

@@ -697,7 +697,9 @@ impl Cx<'_, '_> {
                 let ds = self.ref_urn(file, get(v, "extTopology")?)?.0;
                 let cid = self.ref_urn(file, get(q, "componentIdExtractorFunction")?)?.0;
                 let rid = self.ref_urn(file, get(q, "relationIdExtractorFunction")?)?.0;
-                let action = |cx: &Self, a: &Value, typed: bool| -> Option<Y> {
+                // `typed`: a type-matching action (its `type` is required); `None`: a default action,
+                // whose `type` is written only when it is not the compiler's default.
+                let action = |cx: &Self, a: &Value, typed: Option<&str>| -> Option<Y> {
                     if !only(
                         a,
                         &[
@@ -712,8 +714,15 @@ impl Cx<'_, '_> {
                         return None;
                     }
                     let mut am = Mapping::new();
-                    if typed {
-                        am.insert(s("type"), s(gs(a, "type")?));
+                    match typed {
+                        None => {
+                            am.insert(s("type"), s(gs(a, "type")?));
+                        }
+                        Some(default) => {
+                            if let Some(t) = gs(a, "type").filter(|t| *t != default) {
+                                am.insert(s("type"), s(t));
+                            }
+                        }
                     }
                     am.insert(s("template"), s(&cx.ref_urn(file, get(a, "templateFunction")?)?.0));
                     if let Some(mf) = get(a, "mappingFunction") {
@@ -725,20 +734,20 @@ impl Cx<'_, '_> {
                     Some(Y::Mapping(am))
                 };
                 let dca = match get(v, "defaultComponentAction") {
-                    Some(a) => Some(action(self, a, false)?),
+                    Some(a) => Some(action(self, a, Some("default_component_mapping"))?),
                     None => None,
                 };
                 let dra = match get(v, "defaultRelationAction") {
-                    Some(a) => Some(action(self, a, false)?),
+                    Some(a) => Some(action(self, a, Some("default_relation_mapping"))?),
                     None => None,
                 };
                 let mut cas = Vec::new();
                 for a in get(v, "componentActions").and_then(Value::as_seq).unwrap_or_default() {
-                    cas.push(action(self, a, true)?);
+                    cas.push(action(self, a, None)?);
                 }
                 let mut ras = Vec::new();
                 for a in get(v, "relationActions").and_then(Value::as_seq).unwrap_or_default() {
-                    ras.push(action(self, a, true)?);
+                    ras.push(action(self, a, None)?);
                 }
                 m = self.head(pack, file, node, kind);
                 m.insert(s("data-source"), s(&ds));
@@ -773,6 +782,11 @@ impl Cx<'_, '_> {
                         "viewHealthStateConfiguration",
                     ]),
                 ) || gs(v, "queryVersion").is_some_and(|q| q != "0.0.1")
+                    // The typed view always writes the grouping flags; a view without one (SAP has
+                    // no `groupedByRelations`) is kept verbatim so none is added.
+                    || ["groupingEnabled", "groupedByLayers", "groupedByDomains", "groupedByRelations"]
+                        .iter()
+                        .any(|k| gb(v, k).is_none())
                 {
                     return None;
                 }
@@ -1063,10 +1077,26 @@ impl Cx<'_, '_> {
         }
         if conf.release_notes.is_some() {
             self.note("`releaseNotes` is set by `stackpack build` when resources/RELEASE.md exists (it is copied as is); consider moving its history into changelog/".into());
+        } else if self.c.files.exists("resources/RELEASE.md") {
+            // The classic conf did not name it: the rebuilt one must not either.
+            t.insert("release-notes".into(), T::Boolean(false));
         }
+        let mut tiles = Vec::new();
         for item in &conf.integrations {
-            let n = get(item, "name").and_then(Value::as_str).unwrap_or("?").to_string();
-            self.warn(item.span, format!("integration `{n}` cannot be expressed in stackpack.toml; its files stay in resources/ but the conf entry is not rebuilt"), "re-add the `integrations` entry to the built conf by hand until the manifest supports it");
+            match integration(item) {
+                Ok(tile) => tiles.push(T::Table(tile)),
+                Err(why) => {
+                    let n = get(item, "name").and_then(Value::as_str).unwrap_or("?").to_string();
+                    self.warn(
+                        item.span,
+                        format!("integration `{n}` cannot be expressed in stackpack.toml ({why}); it is not rebuilt"),
+                        "add it as `[[integrations]]` by hand",
+                    );
+                }
+            }
+        }
+        if !tiles.is_empty() {
+            t.insert("integrations".into(), T::Array(tiles));
         }
         let text = toml::to_string(&t).unwrap_or_default();
         self.out.files.insert(
@@ -1081,6 +1111,55 @@ impl Cx<'_, '_> {
 }
 
 /// `Sap Host!` → `sap-host`.
+/// A conf `integrations[]` entry → an `[[integrations]]` table (paths made pack-relative).
+fn integration(item: &Value) -> Result<toml::Table, String> {
+    use toml::Value as T;
+    const KEYS: [&str; 7] = [
+        "name",
+        "displayName",
+        "version",
+        "isNew",
+        "logoUrl",
+        "categories",
+        "overviewUrl",
+    ];
+    if let Some(k) = keys(item).into_iter().find(|k| !KEYS.contains(k)) {
+        return Err(format!("key `{k}`"));
+    }
+    let mut t = toml::Table::new();
+    let name = gs(item, "name").ok_or("no `name`")?;
+    t.insert("name".into(), T::String(name.to_string()));
+    t.insert(
+        "display-name".into(),
+        T::String(gs(item, "displayName").ok_or("no `displayName`")?.to_string()),
+    );
+    if let Some(v) = gs(item, "version") {
+        t.insert("version".into(), T::String(v.to_string()));
+    }
+    if let Some(b) = gb(item, "isNew") {
+        t.insert("is-new".into(), T::Boolean(b));
+    }
+    for (conf_key, key) in [("logoUrl", "logo"), ("overviewUrl", "overview")] {
+        if let Some(p) = gs(item, conf_key) {
+            match super::conf::resource_path(p) {
+                Ok(Some(rel)) => {
+                    t.insert(key.into(), T::String(rel));
+                }
+                _ => return Err(format!("`{conf_key}` is not a file under resources/")),
+            }
+        }
+    }
+    if let Some(cats) = get(item, "categories") {
+        let list = cats.as_seq().ok_or("`categories` is not a list")?;
+        let mut out = Vec::new();
+        for c in list {
+            out.push(T::String(c.as_str().ok_or("a category is not a string")?.to_string()));
+        }
+        t.insert("categories".into(), T::Array(out));
+    }
+    Ok(t)
+}
+
 fn sanitize(s: &str) -> String {
     let mut out = String::new();
     let s = s.replace("{{", "").replace("}}", "");

@@ -23,8 +23,21 @@ pub fn data(pack: &Pack, class: &str, has_release_notes: bool, diags: &mut Diagn
             states.push(json!({"state": state.conf_key(), "url": u}));
         }
     }
+    let mut integrations = Vec::new();
+    for t in &m.integrations {
+        integrations.push(json!({
+            "name": t.name.value,
+            "displayName": t.display_name.value,
+            "version": t.version.as_ref().map(|v| v.value.clone()),
+            "isNew": t.is_new,
+            "logoUrl": url(&t.logo, diags),
+            "categories": t.categories.iter().map(|c| c.value.clone()).collect::<Vec<_>>(),
+            "overviewUrl": url(&t.overview, diags),
+        }));
+    }
     json!({
         "name": m.name.value,
+        "integrations": integrations,
         "displayName": m.display_name.value,
         "version": m.version.value.to_string(),
         "isNew": m.is_new,
@@ -42,7 +55,7 @@ pub fn data(pack: &Pack, class: &str, has_release_notes: bool, diags: &mut Diagn
             "default": s.default.as_ref().map(|d| d.value.clone()),
         })).collect::<Vec<_>>(),
         "provision": class,
-        "releaseNotes": has_release_notes.then_some("RELEASE.md"),
+        "releaseNotes": (has_release_notes && m.release_notes).then_some("RELEASE.md"),
         "upgradeInstructions": upgrade,
         "dependencies": m.dependencies.iter().map(|d| json!({"name": d.name.value, "version": d.version.value.to_string()})).collect::<Vec<_>>(),
         "releaseStatus": m.release_status.value,

@@ -30,6 +30,11 @@ pub struct Manifest {
     pub pages: Pages,
     pub faqs: Vec<Faq>,
     pub steps: Vec<Step>,
+    /// Sub-integration tiles (`integrations` in the conf; the Splunk pack has four).
+    pub integrations: Vec<Integration>,
+    /// `release-notes = false`: do not name `resources/RELEASE.md` as `releaseNotes` in the conf
+    /// even when it exists (an imported classic conf that had none). Default: named when present.
+    pub release_notes: bool,
     pub provisioning: Provisioning,
     /// Pack-relative paths copied verbatim into the archive (under `provisioning/` or `resources/`).
     pub include: Vec<Spanned<String>>,
@@ -90,6 +95,20 @@ impl State {
 pub struct Faq {
     pub question: Spanned<String>,
     pub answer: Spanned<String>,
+}
+
+/// A sub-integration tile of the pack's page (`integrations[]` of the conf, reference §2).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Integration {
+    pub name: Spanned<String>,
+    pub display_name: Spanned<String>,
+    pub version: Option<Spanned<String>>,
+    pub is_new: bool,
+    /// Pack-relative path inside `resources/`.
+    pub logo: Option<Spanned<String>>,
+    pub categories: Vec<Spanned<String>>,
+    /// Pack-relative path inside `resources/`.
+    pub overview: Option<Spanned<String>>,
 }
 
 /// An install-time input field.
@@ -355,6 +374,35 @@ pub(crate) fn lower(
         }
     }
 
+    let mut integrations = Vec::new();
+    for item in f.opt_seq("integrations", diags).unwrap_or_default() {
+        let Some(mut t) = Fields::new(item, "an integration", diags) else {
+            continue;
+        };
+        let name = t.req_str("name", diags);
+        let display_name = t.req_str("display-name", diags);
+        let version = t.opt_str("version", diags);
+        let is_new = t.opt_bool("is-new", diags).map(|b| b.value).unwrap_or(false);
+        let logo = t.opt_str("logo", diags).and_then(|p| pack_path(p, files, true, diags));
+        let categories = t.opt_str_list("categories", diags);
+        let overview = t
+            .opt_str("overview", diags)
+            .and_then(|p| pack_path(p, files, true, diags));
+        t.finish(diags);
+        if let (Some(name), Some(display_name)) = (name, display_name) {
+            integrations.push(Integration {
+                name,
+                display_name,
+                version,
+                is_new,
+                logo,
+                categories,
+                overview,
+            });
+        }
+    }
+    let release_notes = f.opt_bool("release-notes", diags).map(|b| b.value).unwrap_or(true);
+
     let mut provisioning = Provisioning::default();
     if let Some((m, span)) = f.opt_map("provisioning", diags) {
         let mut p = Fields::from_map(m, span, "[provisioning]");
@@ -427,6 +475,8 @@ pub(crate) fn lower(
         pages,
         faqs,
         steps,
+        integrations,
+        release_notes,
         provisioning,
         include,
         changelog,

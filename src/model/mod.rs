@@ -237,7 +237,8 @@ pub struct Sync {
 /// through `mapping`, when set).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
-    /// External type matched (`None` for the default actions).
+    /// External type matched; for the default actions `None` means `default_component_mapping` /
+    /// `default_relation_mapping`.
     pub type_name: Option<Spanned<String>>,
     pub template: Ref,
     pub mapping: Option<Ref>,

@@ -456,7 +456,12 @@ fn lower_action(v: &Value, typed: bool, diags: &mut Diagnostics) -> Option<Actio
         },
         diags,
     )?;
-    let type_name = if typed { a.req_str("type", diags) } else { None };
+    // A default action may name its `type` too: SAP's is `""`, not `default_component_mapping`.
+    let type_name = if typed {
+        a.req_str("type", diags)
+    } else {
+        a.opt_str("type", diags)
+    };
     let template = reference(&mut a, "template", true, diags);
     let mapping = reference(&mut a, "mapping", false, diags);
     let merge_strategy = a
