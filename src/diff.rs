@@ -3,8 +3,8 @@
 //!
 //! Both sides are archive entries (`path → bytes`): a `.sts` read with the archive reader, or a
 //! pack directory compiled in memory. Every `provisioning/templates/*.stj` is rendered the way
-//! StackState imports it ([`crate::template::render_import`]: import arguments kept as
-//! `{{name}}`, `get` answered with placeholder ids, `include` served from the entries), parsed as
+//! StackState imports it ([`crate::template::render_import`]: import arguments rendered as
+//! samples, shown as `{{name}}` in identifiers and `<<name>>` elsewhere, `get` answered with placeholder ids, `include` served from the entries), parsed as
 //! JSON, and its nodes are collected by identifier (URN). Negative STJ ids are dropped and every
 //! reference (to a node of the same import by its id, or to an existing node through `get`) is
 //! replaced by the identifier it points at, so renumbering is not a change.
@@ -174,6 +174,27 @@ impl std::fmt::Display for SnapshotError {
 /// Placeholder ids for `get`: far away from the small negative ids of STJ nodes.
 const GET_BASE: i64 = 7_000_000_000_000;
 
+/// Delimiters of a substituted import argument in the rendered text (private-use characters).
+const ARG_OPEN: char = '\u{E000}';
+const ARG_CLOSE: char = '\u{E001}';
+
+/// Replace the sample import arguments: `{{name}}` in `identifier` fields, `<<name>>` elsewhere.
+fn show_args(v: &mut Value, in_identifier: bool) {
+    match v {
+        Value::String(s) if s.contains(ARG_OPEN) => {
+            let (open, close) = if in_identifier { ("{{", "}}") } else { ("<<", ">>") };
+            *s = s.replace(ARG_OPEN, open).replace(ARG_CLOSE, close);
+        }
+        Value::Array(items) => items.iter_mut().for_each(|x| show_args(x, false)),
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                show_args(x, k == "identifier");
+            }
+        }
+        _ => {}
+    }
+}
+
 struct Ctx<'a> {
     entries: &'a Entries,
     gets: RefCell<BTreeMap<String, i64>>,
@@ -181,8 +202,11 @@ struct Ctx<'a> {
 
 impl ImportContext for Ctx<'_> {
     fn arg(&self, name: &str) -> Option<String> {
-        // Keep import arguments symbolic: `urn:…:instance:{{instanceId}}:…` on both sides.
-        Some(format!("{{{{{name}}}}}"))
+        // A sample value that cannot be confused with text: after parsing it becomes
+        // `{{name}}` in identifiers (`urn:…:instance:{{instanceId}}:…` on both sides) and
+        // `<<name>>` everywhere else, so a `{{instanceName}}` that one side substitutes and the
+        // other copies literally (an escaped tag renders as `{{instanceName}}`) is a change.
+        Some(format!("{ARG_OPEN}{name}{ARG_CLOSE}"))
     }
     fn get(&self, urn: &str, selector: Option<&str>) -> Result<i64, String> {
         let key = match selector {
@@ -294,8 +318,9 @@ pub fn snapshot(entries: &Entries) -> Result<Snapshot, SnapshotError> {
             gets: RefCell::new(BTreeMap::new()),
         };
         let rendered = template::render_import(text, &ctx).map_err(|e| err(e.message))?;
-        let json: Value =
+        let mut json: Value =
             serde_json::from_str(&rendered.text).map_err(|e| err(format!("does not render to JSON: {e}")))?;
+        show_args(&mut json, false);
         let gets: BTreeMap<i64, String> = ctx.gets.into_inner().into_iter().map(|(k, v)| (v, k)).collect();
         collect_nodes(path, json, &gets, &mut snap.nodes).map_err(err)?;
     }

@@ -240,6 +240,10 @@ fn kind_properties(kind: NodeKind) -> (Vec<(&'static str, Value)>, Vec<&'static 
             vec![
                 ("script", path("Groovy body (`groovyScript`).")),
                 ("parameter", json!({"type": "string", "default": "topologyElement"})),
+                (
+                    "import-variables",
+                    json!({"type": "array", "items": {"type": "string"}, "description": "`{{var}}` tags of the script that the import pass substitutes (import-time variables); every other brace is copied as written."}),
+                ),
             ],
             vec!["script"],
         ),
@@ -247,6 +251,10 @@ fn kind_properties(kind: NodeKind) -> (Vec<(&'static str, Value)>, Vec<&'static 
             vec![
                 ("script", path("Groovy body.")),
                 ("parameter", json!({"type": "string", "default": "element"})),
+                (
+                    "import-variables",
+                    json!({"type": "array", "items": {"type": "string"}, "description": "`{{var}}` tags of the script that the import pass substitutes (import-time variables); every other brace is copied as written."}),
+                ),
             ],
             vec!["script"],
         ),
@@ -264,6 +272,10 @@ fn kind_properties(kind: NodeKind) -> (Vec<(&'static str, Value)>, Vec<&'static 
         NodeKind::CheckFunction => (
             vec![
                 ("script", path("Groovy body.")),
+                (
+                    "import-variables",
+                    json!({"type": "array", "items": {"type": "string"}, "description": "`{{var}}` tags of the script that the import pass substitutes (import-time variables); every other brace is copied as written."}),
+                ),
                 (
                     "parameters",
                     json!({"type": "array", "items": object(vec![

@@ -217,15 +217,18 @@ fn conf(files: &BTreeMap<String, Vec<u8>>) -> J {
 }
 
 /// Every difference between the original pack and its import → build.
-fn differences(pack: &str) -> Vec<String> {
+fn differences(original: &Path) -> Vec<String> {
+    let pack = original.display().to_string();
     let tmp = tempfile::tempdir().expect("tmp");
     let src = tmp.path().join("src");
     let r = stackpack(
         &[
             "import",
-            &corpus(pack).to_string_lossy(),
+            &original.to_string_lossy(),
             "--out",
             &src.to_string_lossy(),
+            "--version",
+            "1.0.0",
         ],
         tmp.path(),
     );
@@ -233,8 +236,13 @@ fn differences(pack: &str) -> Vec<String> {
     let r = stackpack(&["build", "src", "--out", "out"], tmp.path());
     assert_eq!(r.code, 0, "build {pack} (no hand edit): {}", r.stderr);
     let sts = tmp.path().join(r.stdout.trim());
-    let old = files_of(&corpus(pack));
-    let new = files_of(&sts);
+    compare(original, &sts)
+}
+
+/// Every difference between the classic pack `original` and the archive `sts`.
+fn compare(original: &Path, sts: &Path) -> Vec<String> {
+    let old = files_of(original);
+    let new = files_of(sts);
     let mut out = Vec::new();
 
     // The conf, key by key.
@@ -303,13 +311,69 @@ fn check(pack: &str) {
     if !corpus_available() {
         return;
     }
-    let left = unexplained(pack, differences(pack));
+    check_dir(pack, &corpus(pack));
+}
+
+fn check_dir(pack: &str, dir: &Path) {
+    let left = unexplained(pack, differences(dir));
     assert!(
         left.is_empty(),
         "{pack}: {} difference(s):\n{}",
         left.len(),
         left.join("\n")
     );
+}
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/classic")
+        .join(name)
+}
+
+/// Splunk's structure (issue 10.8): an instance-scoped mapping function whose Groovy, included
+/// in the default mode, labels components with `{{instanceName}}` (substituted at import) and
+/// holds escaped braces. Import declares `import-variables`, build keeps the tag unescaped, and
+/// after an import pass with sample arguments both archives carry the same script.
+#[test]
+fn script_with_import_variable_round_trips() {
+    check_dir("splunk-like", &fixture("splunk-like"));
+}
+
+/// SolarWinds' structure (issue 10.9): `isMultiConfig = false`, and the kept provisioning script
+/// imports the instance template itself. It rebuilds with no hand edit (no SP214).
+#[test]
+fn single_instance_pack_with_instance_template_round_trips() {
+    check_dir("solarwinds-like", &fixture("solarwinds-like"));
+}
+
+/// Without `import-variables`, the rebuilt script copies `{{instanceName}}` literally, and the
+/// comparison (sample arguments, not `{{instanceName}}` rendered as itself) sees it.
+#[test]
+fn a_literal_import_variable_is_a_difference() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let original = fixture("splunk-like");
+    let r = stackpack(&["import", &original.to_string_lossy(), "--out", "src"], tmp.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nodes = tmp.path().join("src/nodes/acme-instance.yaml");
+    let text = std::fs::read_to_string(&nodes).expect("nodes");
+    assert!(text.contains("  import-variables:\n  - instanceName\n"), "{text}");
+    std::fs::write(&nodes, text.replace("  import-variables:\n  - instanceName\n", "")).expect("write");
+    let r = stackpack(&["build", "src", "--out", "out"], tmp.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("SP217"), "{}", r.stderr);
+    let diffs = compare(&original, &tmp.path().join(r.stdout.trim()));
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.contains("component-mapping-function:label.script") && d.contains("sample-instanceName")),
+        "{diffs:#?}"
+    );
+}
+
+/// The minimal classic fixture round-trips too.
+#[test]
+fn minimal_fixture_round_trips() {
+    check_dir("minimal", &fixture("minimal"));
 }
 
 #[test]

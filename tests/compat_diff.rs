@@ -242,3 +242,40 @@ fn build_baseline_refuses_a_too_small_bump_and_writes_nothing() {
         "a refused build wrote an archive"
     );
 }
+
+/// Issue 10.8: `diff` renders both sides with sample import arguments, so a script whose
+/// `{{instanceName}}` one side substitutes and the other copies literally is a change (it used
+/// to render `{{instanceName}}` as itself on both sides: "no node changed").
+#[test]
+fn substituted_and_literal_import_variable_differ() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let classic = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classic/splunk-like");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stackpack"))
+            .args(args)
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    assert_eq!(run(&["import", &classic.to_string_lossy(), "--out", "a"]).0, 0);
+    assert_eq!(run(&["import", &classic.to_string_lossy(), "--out", "b"]).0, 0);
+    let nodes = tmp.path().join("b/nodes/acme-instance.yaml");
+    let text = std::fs::read_to_string(&nodes).expect("nodes");
+    std::fs::write(&nodes, text.replace("  import-variables:\n  - instanceName\n", "")).expect("write");
+    assert_eq!(run(&["build", "a", "--out", "oa"]).0, 0);
+    assert_eq!(run(&["build", "b", "--out", "ob"]).0, 0);
+    let (code, out) = run(&["diff", "oa/acme-1.0.0.sts", "ob/acme-1.0.0.sts"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("component-mapping-function:label") && out.contains("[script]"),
+        "{out}"
+    );
+    // Identical archives still show no change.
+    let (code, out) = run(&["diff", "oa/acme-1.0.0.sts", "oa/acme-1.0.0.sts"]);
+    assert!(!out.contains("changed ("), "{code}: {out}");
+}

@@ -8,6 +8,7 @@ pub mod hygiene;
 pub mod manifest;
 pub mod refs;
 pub mod rules;
+pub mod scripts;
 pub mod stql;
 pub mod templates;
 pub mod views;
@@ -31,6 +32,7 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     manifest::check(pack, &mut diags);
     refs::check(pack, &mut diags);
     let reached = templates::check(pack, &mut diags);
+    scripts::check(pack, &mut diags);
     views::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
     diags.extend(crate::compat::check(

@@ -30,8 +30,9 @@ pub fn urn_is_valid(urn: &str) -> bool {
 
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     duplicates(pack, diags);
+    let instance_imported = pack.instance_imported();
     for node in &pack.nodes {
-        identifier(pack, node, diags);
+        identifier(pack, node, instance_imported, diags);
         match &node.body {
             Body::Sync(sync) => {
                 check_ref(pack, &sync.data_source, &[NodeKind::DataSource], "data-source", diags);
@@ -228,8 +229,8 @@ fn mentions_word(text: &str, word: &str) -> bool {
     })
 }
 
-fn identifier(pack: &Pack, node: &Node, diags: &mut Diagnostics) {
-    if node.scope == Scope::Instance && !pack.manifest.multi_instance {
+fn identifier(pack: &Pack, node: &Node, instance_imported: bool, diags: &mut Diagnostics) {
+    if node.scope == Scope::Instance && !instance_imported {
         let at =
             pack.sources
                 .get(node.id.span.file)

@@ -183,6 +183,20 @@ pub const SYNC_GET_OF_INSTANCE_NODE: Rule = Rule {
     summary: "A sync template `get`s an instance-scoped node: its URN holds `{{instanceId}}`, so the escaped sync-time tag would nest an import-time tag, which no published pack does and which the import pass breaks.",
     example: "\"domain\": {{ get \"domain:x\" }} where `x` has `scope: instance`",
 };
+pub const SCRIPT_VARIABLE_UNUSED: Rule = Rule {
+    code: "SP216",
+    name: "script-import-variable-unused",
+    severity: Severity::Warning,
+    summary: "A script declares an `import-variables` entry that it never writes as `{{var}}`: nothing is substituted.",
+    example: "import-variables: [instanceName] on a script without `{{instanceName}}`",
+};
+pub const SCRIPT_VARIABLE_UNDECLARED: Rule = Rule {
+    code: "SP217",
+    name: "script-import-variable-undeclared",
+    severity: Severity::Warning,
+    summary: "A script contains `{{var}}` of an import-time variable that its node does not list in `import-variables`: it is copied literally, not substituted.",
+    example: "'splunk-instance:{{instanceName}}' in a mapping function without `import-variables: [instanceName]`",
+};
 
 // ---- SP3xx: templates and scripts ----------------------------------------------------------
 
@@ -318,6 +332,8 @@ pub const RULES: &[&Rule] = &[
     &PARAMETER_TYPE_FOR_KIND,
     &INSTANCE_SCOPE_IN_SINGLE_INSTANCE_PACK,
     &SYNC_GET_OF_INSTANCE_NODE,
+    &SCRIPT_VARIABLE_UNUSED,
+    &SCRIPT_VARIABLE_UNDECLARED,
     &TEMPLATE_SYNTAX,
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,

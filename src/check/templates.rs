@@ -429,7 +429,7 @@ fn get_or_create_shape(tag: &template::Tag, file: crate::source::FileId, diags: 
 
 /// Whether some node using the template file `path` is imported with the instance arguments.
 fn has_instance_args(pack: &Pack, path: &str) -> bool {
-    pack.manifest.multi_instance
+    pack.instance_imported()
         && pack.nodes.iter().any(|n| {
             n.scope == crate::model::Scope::Instance && matches!(&n.body, Body::Template(t) if t.template.value == path)
         })
@@ -473,7 +473,7 @@ fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics
         Body::Stj { fields, .. } => collect_strings(fields, &mut owned, 0),
         _ => {}
     }
-    let instance_args = node.scope == crate::model::Scope::Instance && pack.manifest.multi_instance;
+    let instance_args = node.scope == crate::model::Scope::Instance && pack.instance_imported();
     for s in strings.into_iter().chain(owned.iter()) {
         for (root, from, to) in import_tags(&s.value) {
             if vars.contains(&root.as_str()) {

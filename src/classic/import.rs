@@ -358,14 +358,26 @@ impl Cx<'_, '_> {
         m
     }
 
-    /// A Groovy body (`script`/`groovyScript`): written to `scripts/…`, returns its path.
-    fn script_file(&mut self, node: &StjNode, v: &Value, id_hint: &str) -> Option<String> {
+    /// A Groovy body (`script`/`groovyScript`): written to `scripts/…`; returns its path and the
+    /// import-time variables the original substitutes in it (`import-variables`).
+    ///
+    /// A body included in the default (handlebars) mode went through the import pass: the
+    /// declarative script is the text that pass gives (escapes `\{{`/`\}}` resolved), with the
+    /// `{{var}}` tags of import arguments kept and declared, so that `build` — which escapes every
+    /// other brace — gives the same script after import (the Splunk and SolarWinds mapping
+    /// functions label components with `{{instanceName}}`).
+    fn script_file(&mut self, node: &StjNode, v: &Value, id_hint: &str) -> Option<(String, Vec<String>)> {
         let text = v.as_str()?;
+        let identity = self.source_of(v).contains("\"identity\"");
         // (pack-relative path to write, bytes, the provisioning/ file it came from)
+        // The included file as the classic pack ships it (escapes and all).
+        let mut shipped = text.to_string();
         let (rel, bytes, src) = match self.include_of(v) {
             Some(inc) => {
                 let src = format!("provisioning/{inc}");
-                let bytes = self.c.files.bytes(&src)?.to_vec();
+                let original = self.c.files.bytes(&src)?.to_vec();
+                shipped = String::from_utf8_lossy(&original).into_owned();
+                let bytes = if identity { original } else { text.as_bytes().to_vec() };
                 (inc, bytes, Some(src))
             }
             None => (
@@ -379,18 +391,30 @@ impl Cx<'_, '_> {
         } else {
             format!("scripts/{rel}")
         };
-        if std::str::from_utf8(&bytes).is_ok_and(|t| t.contains("{{")) {
-            self.warn(
-                v.span,
-                format!("the Groovy body of `{}` contains `{{{{`: the classic pack renders it at import time, `stackpack build` copies it literally", node.stj_type),
-                "check that the script does not rely on import-time substitution (e.g. `{{instanceName}}`)",
-            );
+        let mut vars = Vec::new();
+        if !identity {
+            let body = String::from_utf8_lossy(&bytes).into_owned();
+            let mut known: Vec<String> = super::stj::STANDARD_VARS.iter().map(|x| x.to_string()).collect();
+            known.extend(self.c.conf.step_names().iter().map(|x| x.to_string()));
+            known.extend(self.script_vars.iter().cloned());
+            for (name, _, _) in crate::check::scripts::var_tags(&body) {
+                if known.contains(&name) && !vars.contains(&name) {
+                    vars.push(name);
+                }
+            }
+            if super::stj::stray_braces(&shipped, &known).is_some() {
+                self.warn(
+                    v.span,
+                    format!("the Groovy body of `{}` contains `{{{{` or `}}}}` that the classic pack's import pass evaluates; `stackpack build` escapes them and copies them literally", node.stj_type),
+                    "check that the script does not rely on import-time evaluation other than `{{var}}` of an import argument",
+                );
+            }
         }
         if let Some(src) = src {
             self.templates_written.insert(src, rel.clone());
         }
         self.out.files.insert(rel.clone(), bytes);
-        Some(rel)
+        Some((rel, vars))
     }
 
     /// A sync template (`handlebarsTemplate`): written in author form to `templates/…`.
@@ -542,9 +566,12 @@ impl Cx<'_, '_> {
                 let sv = get(v, field)?;
                 m = self.head(pack, file, node, kind);
                 let id = m.get(s("id")).and_then(Y::as_str).unwrap_or("script").to_string();
-                let script = self.script_file(node, sv, &id)?;
+                let (script, vars) = self.script_file(node, sv, &id)?;
                 m.insert(s("script"), s(&script));
                 m.insert(s("parameter"), s(&param));
+                if !vars.is_empty() {
+                    m.insert(s("import-variables"), Y::Sequence(vars.iter().map(|x| s(x)).collect()));
+                }
             }
             NodeKind::ComponentTemplate | NodeKind::RelationTemplate => {
                 if !only(v, &with(&["handlebarsTemplate", "parameters"])) {
@@ -593,8 +620,11 @@ impl Cx<'_, '_> {
                 let sv = get(v, "script")?;
                 m = self.head(pack, file, node, kind);
                 let id = m.get(s("id")).and_then(Y::as_str).unwrap_or("check").to_string();
-                let script = self.script_file(node, sv, &id)?;
+                let (script, vars) = self.script_file(node, sv, &id)?;
                 m.insert(s("script"), s(&script));
+                if !vars.is_empty() {
+                    m.insert(s("import-variables"), Y::Sequence(vars.iter().map(|x| s(x)).collect()));
+                }
                 m.insert(s("parameters"), Y::Sequence(params));
                 m.insert(s("returns"), Y::Sequence(returns));
             }

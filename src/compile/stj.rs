@@ -211,7 +211,7 @@ impl Ctx<'_, '_> {
                 } else {
                     "script"
                 };
-                if let Some(inc) = self.script(&s.script) {
+                if let Some(inc) = self.script(&s.script, &s.import_variables) {
                     f.push((key, inc));
                 }
             }
@@ -250,7 +250,7 @@ impl Ctx<'_, '_> {
                     "returnTypes",
                     J::Arr(c.returns.iter().map(|r| J::str(r.value.stj())).collect()),
                 ));
-                if let Some(inc) = self.script(&c.script) {
+                if let Some(inc) = self.script(&c.script, &c.import_variables) {
                     f.push(("script", inc));
                 }
             }
@@ -577,7 +577,7 @@ impl Ctx<'_, '_> {
     }
 
     /// `{{ include "./scripts/<path>" }}` (default mode), registering the escaped copy.
-    fn script(&mut self, path: &Spanned<String>) -> Option<J> {
+    fn script(&mut self, path: &Spanned<String>, import_variables: &[Spanned<String>]) -> Option<J> {
         let rel = strip_dir(&path.value, "scripts/");
         if !self.safe_path(path, &rel) {
             return None;
@@ -586,7 +586,8 @@ impl Ctx<'_, '_> {
             Some((_, t)) => t.to_string(),
             None => return None, // unreadable or missing: reported by the model stage
         };
-        let data = escape_groovy(&text, &[]);
+        let keep: Vec<&str> = import_variables.iter().map(|v| v.value.as_str()).collect();
+        let data = escape_groovy(&text, &keep);
         self.files.add(
             format!("provisioning/scripts/{rel}"),
             Source::File(path.value.clone()),

@@ -123,6 +123,21 @@ pub struct ScriptFunction {
     pub script: Spanned<String>,
     /// Name of the system `STRUCT_TYPE` parameter the script reads.
     pub parameter: Spanned<String>,
+    /// `import-variables`: `{{var}}` tags of the script that the import pass substitutes (the
+    /// Splunk and SolarWinds packs put `{{instanceName}}` into their mapping functions). Every
+    /// other `{{`/`}}` of the script is escaped and copied as written.
+    pub import_variables: Vec<Spanned<String>>,
+}
+
+impl Body {
+    /// The Groovy script of a node and the import-time variables it declares.
+    pub fn script(&self) -> Option<(&Spanned<String>, &[Spanned<String>])> {
+        match self {
+            Body::Script(s) => Some((&s.script, &s.import_variables)),
+            Body::CheckFunction(c) => Some((&c.script, &c.import_variables)),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -139,6 +154,8 @@ pub struct CheckFunction {
     pub parameters: Vec<Parameter>,
     pub returns: Vec<Spanned<ReturnType>>,
     pub script: Spanned<String>,
+    /// Like [`ScriptFunction::import_variables`].
+    pub import_variables: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -275,6 +292,26 @@ pub struct ViewHealth {
 }
 
 impl Pack {
+    /// Whether instance-scoped nodes are imported with instance arguments: in a multi-instance
+    /// pack, or when a kept hand-written provisioning script imports the instance template itself
+    /// (the SolarWinds pack: `isMultiConfig = false`, and its script imports
+    /// `solarwinds-instance-template.stj` with arguments; issue 10.9).
+    pub fn instance_imported(&self) -> bool {
+        let m = &self.manifest;
+        if m.multi_instance {
+            return true;
+        }
+        let Some(script) = &m.provisioning.script else {
+            return false;
+        };
+        let Some(bytes) = self.files.get(&script.value).and_then(|f| f.bytes().ok()) else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let template = m.instance_template_name();
+        text.contains(&format!("templates/{template}")) && text.contains("importSnapshot")
+    }
+
     /// The node's identifier: the explicit one, or the generated
     /// `urn:stackpack:<pack>:shared:<segment>:<id>` (instance scope:
     /// `urn:stackpack:<pack>:instance:{{instanceId}}:<segment>:<id>`).

@@ -201,17 +201,21 @@ fn lower_body(kind: NodeKind, f: &mut Fields, diags: &mut Diagnostics) -> Option
         NodeKind::IdExtractor => {
             let script = path_field(f, "script", true, diags);
             let parameter = param_name(f, "topologyElement", diags);
+            let import_variables = f.opt_str_list("import-variables", diags);
             Body::Script(ScriptFunction {
                 script: script?,
                 parameter,
+                import_variables,
             })
         }
         NodeKind::ComponentMapping | NodeKind::RelationMapping => {
             let script = path_field(f, "script", true, diags);
             let parameter = param_name(f, "element", diags);
+            let import_variables = f.opt_str_list("import-variables", diags);
             Body::Script(ScriptFunction {
                 script: script?,
                 parameter,
+                import_variables,
             })
         }
         NodeKind::ComponentTemplate | NodeKind::RelationTemplate => {
@@ -226,6 +230,7 @@ fn lower_body(kind: NodeKind, f: &mut Fields, diags: &mut Diagnostics) -> Option
         }
         NodeKind::CheckFunction => {
             let script = path_field(f, "script", true, diags);
+            let import_variables = f.opt_str_list("import-variables", diags);
             let mut parameters = Vec::new();
             for p in f.opt_seq("parameters", diags).unwrap_or_default() {
                 if let Some(p) = lower_param(p, diags) {
@@ -255,6 +260,7 @@ fn lower_body(kind: NodeKind, f: &mut Fields, diags: &mut Diagnostics) -> Option
                 parameters,
                 returns,
                 script: script?,
+                import_variables,
             })
         }
         NodeKind::DataSource => {
