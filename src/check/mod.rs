@@ -35,6 +35,7 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     scripts::check(pack, &mut diags);
     views::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
+    let mut diags = refs::group_undeclared(diags);
     diags.extend(crate::compat::check(
         pack,
         opts.stackstate_version.as_ref(),

@@ -461,3 +461,51 @@ mod tests {
         assert!(mentions_word("return struct", "struct"));
     }
 }
+
+/// One missing dependency is one finding (issue 13.3): every SP205 about the same pack is folded
+/// into the first, whose message counts the uses and whose related labels list the others.
+pub fn group_undeclared(diags: Diagnostics) -> Diagnostics {
+    fn between<'a>(s: &'a str, open: &str) -> Option<&'a str> {
+        let from = s.find(open)? + open.len();
+        let len = s[from..].find('`')?;
+        Some(&s[from..from + len])
+    }
+    let mut out: Vec<crate::diag::Diagnostic> = Vec::new();
+    // dependency → (index in `out`, uses)
+    let mut first: std::collections::BTreeMap<String, (usize, usize)> = std::collections::BTreeMap::new();
+    for d in diags.into_vec() {
+        let dep = (d.code == rules::UNDECLARED_DEPENDENCY.code)
+            .then(|| between(&d.message, "the pack `").map(str::to_string))
+            .flatten();
+        let Some(dep) = dep else {
+            out.push(d);
+            continue;
+        };
+        match first.get_mut(&dep) {
+            None => {
+                first.insert(dep, (out.len(), 1));
+                out.push(d);
+            }
+            Some((at, uses)) => {
+                *uses += 1;
+                let target = between(&d.message, "`").unwrap_or("").to_string();
+                if let Some(span) = d.span {
+                    let merged = std::mem::replace(&mut out[*at], d);
+                    out[*at] = merged.related(span, format!("also uses `{target}`"));
+                }
+            }
+        }
+    }
+    for (dep, (at, uses)) in &first {
+        if *uses > 1 {
+            let d = &mut out[*at];
+            d.message = format!(
+                "{uses} references name the pack `{dep}`, which is not a declared dependency (first: `{}`)",
+                between(&d.message, "`").unwrap_or("")
+            );
+        }
+    }
+    let mut grouped = Diagnostics::new();
+    grouped.extend(out);
+    grouped
+}
