@@ -228,3 +228,39 @@ fn import_from_an_archive_takes_the_version_from_its_conf() {
     let (rebuilt, _) = load(&tmp.path().join("dist/splunk-topology-1.2.1.sts"));
     assert_eq!(nodes(&rebuilt), nodes(&orig));
 }
+
+/// Issue 10.7: a classic pack without a `common` dependency (the published tutorial) imports
+/// into sources whose manifest has a `min-stackstate-version` inferred from the features it uses,
+/// so `build` accepts it without a hand edit.
+#[test]
+fn min_version_is_inferred_without_common() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = tmp.path().join("nc");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/classic/minimal"),
+        &pack,
+    );
+    edit(
+        &pack.join("stackpack.conf"),
+        "dependencies: {\n  common: \"2.5.1\"\n}",
+        "",
+    );
+    edit(
+        &pack.join("provisioning/templates/component.json.handlebars"),
+        "  \"layer\": \\{{ get \"urn:stackpack:common:layer:machines\" \\}}\n",
+        "",
+    );
+    let r = stackpack(&["import", "nc", "--out", "src", "--version", "1.0.0"], tmp.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("min-stackstate-version set to"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("does not say which StackState version"),
+        "{}",
+        r.stderr
+    );
+    let manifest = std::fs::read_to_string(tmp.path().join("src/stackpack.toml")).unwrap_or_default();
+    assert!(manifest.contains("min-stackstate-version = \""), "{manifest}");
+    let b = stackpack(&["build", "src", "--out", "out"], tmp.path());
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(!b.stderr.contains("SP500"), "{}", b.stderr);
+}

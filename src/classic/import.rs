@@ -98,7 +98,87 @@ pub fn convert(c: &Classic, opts: &ImportOptions, diags: &mut Diagnostics) -> Re
             format!("`{path}` is not included by any node; it is kept with [archive] include"),
         );
     }
-    Ok(cx.out)
+    let mut out = cx.out;
+    refine_min_version(&mut out, diags, &c.files.display_root());
+    Ok(out)
+}
+
+/// Raise the manifest's `min-stackstate-version` to the first version of the newest feature the
+/// imported pack uses (compat table, certain rows), or set it when the classic pack gave no
+/// evidence at all (no `common` dependency: the published tutorial), and say why. The imported
+/// sources are loaded as a pack for this, from a temporary directory, the way `build` will.
+fn refine_min_version(out: &mut Imported, diags: &mut Diagnostics, root: &str) {
+    let Ok(tmp) = tempfile::tempdir() else { return };
+    for (rel, bytes) in &out.files {
+        let path = tmp.path().join(rel);
+        if let Some(dir) = path.parent() {
+            if std::fs::create_dir_all(dir).is_err() {
+                return;
+            }
+        }
+        if std::fs::write(&path, bytes).is_err() {
+            return;
+        }
+    }
+    let mut scratch = Diagnostics::new();
+    let Ok(Ok(pack)) = crate::model::load_pack(tmp.path(), &mut scratch) else {
+        return;
+    };
+    let declared = pack.manifest.min_stackstate.as_ref().map(|v| v.value.clone());
+    let Some((need, feature, by, evidence)) = crate::compat::required_minimum(&pack) else {
+        if declared.is_none() {
+            diags.push(Diagnostic::at_path(
+                &rules::NOT_EXPRESSIBLE,
+                root.to_string(),
+                "the classic pack does not say which StackState version it needs: set `min-stackstate-version` in stackpack.toml before building",
+            ));
+        }
+        return;
+    };
+    if declared.as_ref().is_some_and(|d| *d >= need) {
+        return;
+    }
+    let Some(text) = out
+        .files
+        .get(crate::load::MANIFEST)
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+    else {
+        return;
+    };
+    let line = format!("min-stackstate-version = \"{need}\"");
+    let updated = match text.lines().position(|l| l.starts_with("min-stackstate-version")) {
+        Some(i) => {
+            text.lines()
+                .enumerate()
+                .map(|(k, l)| if k == i { line.clone() } else { l.to_string() })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        }
+        None => {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            let at = lines
+                .iter()
+                .position(|l| l.starts_with("version"))
+                .map_or(lines.len(), |i| i + 1);
+            lines.insert(at, line.clone());
+            lines.join("\n") + "\n"
+        }
+    };
+    out.files
+        .insert(crate::load::MANIFEST.to_string(), updated.into_bytes());
+    let why = match declared {
+        Some(d) => format!("raised from {d}, the common-dependency evidence, "),
+        None => String::new(),
+    };
+    diags.push(
+        Diagnostic::at_path(
+            &rules::NOT_EXPRESSIBLE,
+            root.to_string(),
+            format!("min-stackstate-version set to {need} ({why}because {by} uses {feature}, first in StackState {need}; evidence: {evidence}); check it against your release notes"),
+        )
+        .severity(crate::diag::Severity::Info),
+    );
 }
 
 fn release_notes_version(c: &Classic) -> Option<String> {
@@ -962,10 +1042,8 @@ impl Cx<'_, '_> {
                     "min-stackstate-version set to {min}: packs depending on common {common} declare it (evidence: {evidence}); check it against your release notes"
                 ));
             }
-            None => self.warn_path(
-                "stackpack.conf",
-                "the classic pack does not say which StackState version it needs: set `min-stackstate-version` in stackpack.toml before building".to_string(),
-            ),
+            // Inferred from the features the pack uses, once its sources exist (refine_min_version).
+            None => {}
         }
         if !conf.categories.is_empty() {
             t.insert(

@@ -266,6 +266,27 @@ fn known_common(table: &Table) -> String {
         .join(", ")
 }
 
+/// The feature of `pack` with the latest first version among those a build would refuse on an
+/// older server (certain rows only: a row contradicted by older real-pack use is a warning), as
+/// `(first version, feature name, what uses it, evidence)`. `import` raises the inferred
+/// `min-stackstate-version` to it, so the next `build` does not refuse the manifest (issue 10.7).
+pub fn required_minimum(pack: &Pack) -> Option<(Version, String, String, String)> {
+    let table = table::table().as_ref().ok()?;
+    let mut best: Option<(Version, String, String, String)> = None;
+    for u in usage::collect(pack) {
+        let Some(Row::Feature(f)) = lookup(table, &u.lookup) else {
+            continue;
+        };
+        if !f.is_certain() {
+            continue;
+        }
+        if best.as_ref().is_none_or(|(v, ..)| f.since > *v) {
+            best = Some((f.since.clone(), f.name.clone(), u.by.clone(), f.evidence.clone()));
+        }
+    }
+    best
+}
+
 /// A table row a use resolves to.
 enum Row<'a> {
     Feature(&'a Feature),
