@@ -156,6 +156,14 @@ rule!(sp712_provision_undeclared, "SP712", |d| {
     );
     "acme".into()
 });
+rule!(sp712_provision_placeholder, "SP712", |d| {
+    std::fs::write(
+        d.join("provisioning/AcmeProvision.groovy"),
+        "// Placeholder: the original script is not redistributed here.\nreturn null\n",
+    )
+    .expect("write");
+    "acme".into()
+});
 rule!(sp713_import_target_missing, "SP713", |d| {
     edit(
         &d.join("provisioning/AcmeProvision.groovy"),

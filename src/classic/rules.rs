@@ -91,7 +91,7 @@ pub const PROVISION_UNDECLARED: Rule = Rule {
     code: "SP712",
     name: "provision-class-undeclared",
     severity: Severity::Warning,
-    summary: "The provisioning file does not declare `class <provision> extends ProvisioningScript` (a placeholder or a renamed class).",
+    summary: "The provisioning file does not declare `class <provision> extends ProvisioningScript`: a warning for a placeholder, an error when it declares another class.",
     example: "provisioning/SAPProvision.groovy holding `return null`",
 };
 pub const IMPORT_TARGET_MISSING: Rule = Rule {

@@ -180,7 +180,25 @@ pub fn provisioning(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) -> 
     let Some(id) = files.text(&rel, diags) else { return out };
     out.script = Some(id);
     let text = files.source_text(id).to_string();
-    if !declares_class(&text, &class.value) {
+    if let (false, Some((other, at))) = (declares_class(&text, &class.value), provisioning_class(&text)) {
+        // A real script that declares another class (`class AutoSyncProvision` in
+        // `SplunkTopologyProvision.groovy`, a bug in a published fork): StackState cannot load
+        // the conf's class from it. An error, not the placeholder note.
+        diags.push(
+            Diagnostic::new(
+                &rules::PROVISION_UNDECLARED,
+                Span::new(id, at, at + other.len()),
+                format!(
+                    "`{rel}` declares `class {other}`, but the conf's `provision` is `{}`",
+                    class.value
+                ),
+            )
+            .severity(crate::diag::Severity::Error)
+            .label("StackState looks for the conf's class in this file")
+            .related(class.span, "the conf names this class")
+            .help(format!("rename the class to `{}`, or set `provision = \"{other}\"` and rename the file", class.value)),
+        );
+    } else if !declares_class(&text, &class.value) {
         diags.push(
             Diagnostic::new(
                 &rules::PROVISION_UNDECLARED,
@@ -261,6 +279,27 @@ fn declares_class(text: &str, class: &str) -> bool {
         rest = &rest[i + 6..];
     }
     false
+}
+
+/// The first `class X extends ProvisioningScript` of a script: (X, offset of X).
+fn provisioning_class(text: &str) -> Option<(String, usize)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("class ").map(|i| i + from) {
+        let start = i + 6;
+        let after = &text[start..];
+        let lead = after.len() - after.trim_start().len();
+        let name: String = after
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        let rest = after.trim_start()[name.len()..].trim_start();
+        if !name.is_empty() && rest.starts_with("extends") && rest["extends".len()..].trim_start().starts_with("ProvisioningScript") {
+            return Some((name, start + lead));
+        }
+        from = start;
+    }
+    None
 }
 
 /// `importSnapshot("templates/x.stj", …)` calls: (path, byte range of the path, scope).
