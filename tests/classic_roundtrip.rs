@@ -370,6 +370,23 @@ fn a_literal_import_variable_is_a_difference() {
     );
 }
 
+/// The published tutorial's structure (issue 10.11): single-instance, the kept script imports
+/// the only (shared) template *with* arguments, and its nodes use `{{instanceName}}`. It
+/// rebuilds losslessly, and the build does not claim the variable renders empty (SP306).
+#[test]
+fn shared_template_imported_with_arguments_round_trips() {
+    check_dir("tutorial-like", &fixture("tutorial-like"));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = stackpack(
+        &["import", &fixture("tutorial-like").to_string_lossy(), "--out", "src"],
+        tmp.path(),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = stackpack(&["build", "src", "--out", "out"], tmp.path());
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(!b.stderr.contains("SP306"), "{}", b.stderr);
+}
+
 /// The minimal classic fixture round-trips too.
 #[test]
 fn minimal_fixture_round_trips() {

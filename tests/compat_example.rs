@@ -69,7 +69,9 @@ fn example_with_minimum_4_0_names_features_and_dependency_with_evidence() {
         "{err}"
     );
     assert!(
-        err.contains("older evidence: StackVista/stackpack-sap@1.1.0:src/main/stackpack/provisioning/templates/sap.stj"),
+        err.contains(
+            "older evidence: StackVista/stackpack-sap@1.1.0:src/main/stackpack/provisioning/templates/sap.stj"
+        ),
         "{err}"
     );
     assert!(

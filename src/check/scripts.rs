@@ -35,12 +35,15 @@ pub fn var_tags(text: &str) -> Vec<(String, usize, usize)> {
 
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     let vars = pack.manifest.import_vars();
-    let instance_imported = pack.instance_imported();
+    let with_args_by_scope = [
+        (Scope::Shared, pack.imported_with_args(Scope::Shared)),
+        (Scope::Instance, pack.imported_with_args(Scope::Instance)),
+    ];
     for node in &pack.nodes {
         let Some((script, declared)) = node.body.script() else {
             continue;
         };
-        let with_args = instance_imported && node.scope == Scope::Instance;
+        let with_args = with_args_by_scope.iter().any(|(s, w)| *s == node.scope && *w);
         for v in declared {
             if !vars.contains(&v.value.as_str()) {
                 diags.push(

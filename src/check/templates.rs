@@ -187,8 +187,13 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
         }
     }
 
+    let with_args = [
+        pack.imported_with_args(crate::model::Scope::Shared),
+        pack.imported_with_args(crate::model::Scope::Instance),
+    ];
     for node in &pack.nodes {
-        node_strings(pack, node, &vars, diags);
+        let args = with_args[usize::from(node.scope == crate::model::Scope::Instance)];
+        node_strings(pack, node, &vars, args, diags);
     }
     reached
 }
@@ -429,10 +434,9 @@ fn get_or_create_shape(tag: &template::Tag, file: crate::source::FileId, diags: 
 
 /// Whether some node using the template file `path` is imported with the instance arguments.
 fn has_instance_args(pack: &Pack, path: &str) -> bool {
-    pack.instance_imported()
-        && pack.nodes.iter().any(|n| {
-            n.scope == crate::model::Scope::Instance && matches!(&n.body, Body::Template(t) if t.template.value == path)
-        })
+    pack.nodes
+        .iter()
+        .any(|n| matches!(&n.body, Body::Template(t) if t.template.value == path) && pack.imported_with_args(n.scope))
 }
 
 /// SP306 for `var` used in `place` (the node itself or its template) of the node `node`.
@@ -454,7 +458,7 @@ fn shared_var(pack: &Pack, span: Span, var: &str, place: &str, node: &str) -> Di
 
 /// `{{x}}` in plain node fields (names, topics, queries, verbatim fields): `x` must be an
 /// import-time variable.
-fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics) {
+fn node_strings(pack: &Pack, node: &Node, vars: &[&str], instance_args: bool, diags: &mut Diagnostics) {
     let mut strings: Vec<&Spanned<String>> = vec![&node.name];
     strings.extend(node.description.iter());
     strings.extend(node.identifier.iter());
@@ -473,7 +477,6 @@ fn node_strings(pack: &Pack, node: &Node, vars: &[&str], diags: &mut Diagnostics
         Body::Stj { fields, .. } => collect_strings(fields, &mut owned, 0),
         _ => {}
     }
-    let instance_args = node.scope == crate::model::Scope::Instance && pack.instance_imported();
     for s in strings.into_iter().chain(owned.iter()) {
         for (root, from, to) in import_tags(&s.value) {
             if vars.contains(&root.as_str()) {

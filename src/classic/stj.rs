@@ -196,7 +196,10 @@ pub fn provisioning(conf: &Conf, files: &mut Files, diags: &mut Diagnostics) -> 
             .severity(crate::diag::Severity::Error)
             .label("StackState looks for the conf's class in this file")
             .related(class.span, "the conf names this class")
-            .help(format!("rename the class to `{}`, or set `provision = \"{other}\"` and rename the file", class.value)),
+            .help(format!(
+                "rename the class to `{}`, or set `provision = \"{other}\"` and rename the file",
+                class.value
+            )),
         );
     } else if !declares_class(&text, &class.value) {
         diags.push(
@@ -294,7 +297,10 @@ fn provisioning_class(text: &str) -> Option<(String, usize)> {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
         let rest = after.trim_start()[name.len()..].trim_start();
-        if !name.is_empty() && rest.starts_with("extends") && rest["extends".len()..].trim_start().starts_with("ProvisioningScript") {
+        if !name.is_empty()
+            && rest.starts_with("extends")
+            && rest["extends".len()..].trim_start().starts_with("ProvisioningScript")
+        {
             return Some((name, start + lead));
         }
         from = start;

@@ -296,18 +296,60 @@ impl Pack {
     /// pack, or when a kept hand-written provisioning script imports the instance template itself
     /// (the SolarWinds pack: `isMultiConfig = false`, and its script imports
     /// `solarwinds-instance-template.stj` with arguments; issue 10.9).
+    /// Whether nodes of `scope` are imported with arguments (instance variables, steps).
+    pub fn imported_with_args(&self, scope: Scope) -> bool {
+        match scope {
+            Scope::Instance => self.instance_imported(),
+            Scope::Shared => self.shared_imported_with_args(),
+        }
+    }
+
+    /// Whether a kept hand-written provisioning script imports the shared template with
+    /// arguments (`stackPack().importSnapshot("templates/<shared>", args)` with `args` other than
+    /// `[:]`), as the published tutorial does. The generated script imports it with `[:]`.
+    pub fn shared_imported_with_args(&self) -> bool {
+        let Some(text) = self.kept_script() else {
+            return false;
+        };
+        let template = format!("templates/{}", self.manifest.shared_template_name());
+        let mut from = 0;
+        while let Some(i) = text[from..].find("importSnapshot(").map(|i| i + from) {
+            let args = &text[i + "importSnapshot(".len()..];
+            from = i + 1;
+            let Some(rest) = args.trim_start().strip_prefix('"') else {
+                continue;
+            };
+            let Some(end) = rest.find('"') else { continue };
+            if rest[..end].trim_start_matches("./") != template {
+                continue;
+            }
+            let after = rest[end + 1..].trim_start();
+            let Some(second) = after.strip_prefix(',') else {
+                continue;
+            };
+            let second = second.trim_start();
+            if !(second.starts_with("[:]") || second.starts_with("[ : ]")) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The text of the kept provisioning script, if any.
+    fn kept_script(&self) -> Option<String> {
+        let script = self.manifest.provisioning.script.as_ref()?;
+        let bytes = self.files.get(&script.value).and_then(|f| f.bytes().ok())?;
+        Some(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     pub fn instance_imported(&self) -> bool {
         let m = &self.manifest;
         if m.multi_instance {
             return true;
         }
-        let Some(script) = &m.provisioning.script else {
+        let Some(text) = self.kept_script() else {
             return false;
         };
-        let Some(bytes) = self.files.get(&script.value).and_then(|f| f.bytes().ok()) else {
-            return false;
-        };
-        let text = String::from_utf8_lossy(&bytes);
         let template = m.instance_template_name();
         text.contains(&format!("templates/{template}")) && text.contains("importSnapshot")
     }
