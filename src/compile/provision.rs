@@ -3,8 +3,8 @@
 //!
 //! `install` imports the shared STJ with `[:]` and, when instance-scoped nodes exist, then the
 //! instance STJ with `args` (`topicName`, `instanceId`, `instanceName`, then every step value via
-//! `args.putAll(config)`); `upgrade` is `install`; `waitingForData` completes the installation
-//! when data arrives on any of the pack's data-source topics.
+//! `args.putAll(config)`); `upgrade` is `install`; `waitingForData` registers one listener, on
+//! the first data source's topic, that completes the installation when data arrives.
 
 use super::stj::Plan;
 use super::templates::{groovy_string, Templates, PROVISION};
@@ -131,6 +131,10 @@ pub fn data(
             (Some(t), Some(s)) => json!({"instanceType": t.value, "step": s.value}),
             _ => serde_json::Value::Null,
         },
+        // Guess: every published pack registers one `onDataReceived` listener, on its main
+        // topic; we take the first data source's (instance-scoped ones after shared ones, in node
+        // order). `waitTopics` keeps all of them for `--templates` overrides.
+        "waitTopic": topics.first(),
         "waitTopics": topics,
     })
 }
