@@ -4,6 +4,7 @@
 //! finding is an error. One file per area: [`manifest`] (SP1xx), [`refs`] (SP2xx),
 //! [`templates`] (SP3xx), [`views`] and [`stql`] (SP4xx), [`hygiene`] (SP9xx).
 
+pub mod conventions;
 pub mod hygiene;
 pub mod manifest;
 pub mod refs;
@@ -33,6 +34,7 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     refs::check(pack, &mut diags);
     let reached = templates::check(pack, &mut diags);
     scripts::check(pack, &mut diags);
+    conventions::check(pack, &mut diags);
     views::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
     let mut diags = refs::group_undeclared(diags);

@@ -197,6 +197,20 @@ pub const SCRIPT_VARIABLE_UNDECLARED: Rule = Rule {
     summary: "A script contains `{{var}}` of an import-time variable that its node does not list in `import-variables`: it is copied literally, not substituted.",
     example: "'splunk-instance:{{instanceName}}' in a mapping function without `import-variables: [instanceName]`",
 };
+pub const SYNC_WITHOUT_DEFAULT_ACTION: Rule = Rule {
+    code: "SP218",
+    name: "sync-without-default-action",
+    severity: Severity::Warning,
+    summary: "A sync has no default component or relation action: elements of a type no action names are dropped. Every published pack's sync has both.",
+    example: "syncs: [{ id: disk, component-actions: [...] }] without `default-component-action`",
+};
+pub const INSTANCE_NAME_MISSING: Rule = Rule {
+    code: "SP219",
+    name: "instance-node-name-without-instance-name",
+    severity: Severity::Warning,
+    summary: "An instance-scoped data source, sync or view has no `{{instanceName}}` in its name: every instance shows the same name. Published packs always include it.",
+    example: "data-sources: [{ id: acme, scope: instance, name: Acme }]",
+};
 
 // ---- SP3xx: templates and scripts ----------------------------------------------------------
 
@@ -334,6 +348,8 @@ pub const RULES: &[&Rule] = &[
     &SYNC_GET_OF_INSTANCE_NODE,
     &SCRIPT_VARIABLE_UNUSED,
     &SCRIPT_VARIABLE_UNDECLARED,
+    &SYNC_WITHOUT_DEFAULT_ACTION,
+    &INSTANCE_NAME_MISSING,
     &TEMPLATE_SYNTAX,
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,
