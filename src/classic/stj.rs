@@ -343,6 +343,8 @@ struct Ctx<'a> {
     /// Included templates already reported as broken: rendered empty, not reported again.
     broken: &'a BTreeSet<String>,
     gets: RefCell<Vec<(String, Option<String>)>>,
+    /// Position of each target in `gets` (so each `get` costs O(log n), not a scan).
+    get_index: RefCell<BTreeMap<(String, Option<String>), usize>>,
 }
 
 pub const GET_BASE: i64 = 1_000_000_000;
@@ -353,10 +355,12 @@ impl ImportContext for Ctx<'_> {
     }
     fn get(&self, urn: &str, selector: Option<&str>) -> Result<i64, String> {
         let mut gets = self.gets.borrow_mut();
+        let mut index = self.get_index.borrow_mut();
         let key = (urn.to_string(), selector.map(str::to_string));
-        let i = match gets.iter().position(|g| *g == key) {
-            Some(i) => i,
+        let i = match index.get(&key) {
+            Some(&i) => i,
             None => {
+                index.insert(key.clone(), gets.len());
                 gets.push(key);
                 gets.len() - 1
             }
@@ -551,6 +555,7 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
             files,
             broken: &out.broken_includes,
             gets: RefCell::new(Vec::new()),
+            get_index: RefCell::new(BTreeMap::new()),
         };
         let rendered = match template::render_import(&text, &ctx) {
             Ok(r) => r,
