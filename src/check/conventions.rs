@@ -14,26 +14,24 @@ use crate::model::{Body, NodeKind, Pack, Scope};
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     for node in &pack.nodes {
         if let Body::Sync(s) = &node.body {
-            {
-                let missing: Vec<&str> = [
-                    ("default-component-action", s.default_component_action.is_none()),
-                    ("default-relation-action", s.default_relation_action.is_none()),
-                ]
-                .iter()
-                .filter(|(_, m)| *m)
-                .map(|(k, _)| *k)
-                .collect();
-                if !missing.is_empty() {
-                    diags.push(
-                        Diagnostic::new(
-                            &rules::SYNC_WITHOUT_DEFAULT_ACTION,
-                            node.id.span,
-                            format!("sync `{}` has no `{}`", node.id.value, missing.join("` and no `")),
-                        )
-                        .label("elements of a type no action names are dropped")
-                        .help("add the default action(s) with a generic template, as every published pack does"),
-                    );
-                }
+            let missing: Vec<&str> = [
+                ("default-component-action", s.default_component_action.is_none()),
+                ("default-relation-action", s.default_relation_action.is_none()),
+            ]
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(k, _)| *k)
+            .collect();
+            if !missing.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::SYNC_WITHOUT_DEFAULT_ACTION,
+                        node.id.span,
+                        format!("sync `{}` has no `{}`", node.id.value, missing.join("` and no `")),
+                    )
+                    .label("elements of a type no action names are dropped")
+                    .help("add the default action(s) with a generic template, as every published pack does"),
+                );
             }
         }
         let named_per_instance = matches!(node.kind, NodeKind::DataSource | NodeKind::Sync | NodeKind::View);

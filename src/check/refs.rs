@@ -434,34 +434,6 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn urn_pattern() {
-        assert!(urn_is_valid("urn:stackpack:agent:shared:layer:hosts"));
-        assert!(urn_is_valid("urn:stackpack:sap:instance:{{instanceId}}:sync:sap"));
-        assert!(urn_is_valid("urn:system:auto:component-type:x(1)"));
-        assert!(!urn_is_valid("urn:stackpack:agent:shared:layer:My Hosts"));
-        assert!(!urn_is_valid("urn:Stackpack:agent"));
-        assert!(!urn_is_valid("stackpack:agent:layer:x"));
-        assert!(!urn_is_valid("urn:stackpack"));
-        assert!(!urn_is_valid("urn:a-very-long-namespace-identifier-over-32:x"));
-    }
-
-    #[test]
-    fn whole_words_only() {
-        assert!(mentions_word(
-            "element = topologyElement.asReadonlyMap()",
-            "topologyElement"
-        ));
-        assert!(!mentions_word("element = topologyElements", "topologyElement"));
-        assert!(!mentions_word("mystruct.x", "struct"));
-        assert!(mentions_word("return struct", "struct"));
-    }
-}
-
 /// One missing dependency is one finding (issue 13.3): every SP205 about the same pack is folded
 /// into the first, whose message counts the uses and whose related labels list the others.
 pub fn group_undeclared(diags: Diagnostics) -> Diagnostics {
@@ -508,4 +480,32 @@ pub fn group_undeclared(diags: Diagnostics) -> Diagnostics {
     let mut grouped = Diagnostics::new();
     grouped.extend(out);
     grouped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urn_pattern() {
+        assert!(urn_is_valid("urn:stackpack:agent:shared:layer:hosts"));
+        assert!(urn_is_valid("urn:stackpack:sap:instance:{{instanceId}}:sync:sap"));
+        assert!(urn_is_valid("urn:system:auto:component-type:x(1)"));
+        assert!(!urn_is_valid("urn:stackpack:agent:shared:layer:My Hosts"));
+        assert!(!urn_is_valid("urn:Stackpack:agent"));
+        assert!(!urn_is_valid("stackpack:agent:layer:x"));
+        assert!(!urn_is_valid("urn:stackpack"));
+        assert!(!urn_is_valid("urn:a-very-long-namespace-identifier-over-32:x"));
+    }
+
+    #[test]
+    fn whole_words_only() {
+        assert!(mentions_word(
+            "element = topologyElement.asReadonlyMap()",
+            "topologyElement"
+        ));
+        assert!(!mentions_word("element = topologyElements", "topologyElement"));
+        assert!(!mentions_word("mystruct.x", "struct"));
+        assert!(mentions_word("return struct", "struct"));
+    }
 }

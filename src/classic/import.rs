@@ -1035,15 +1035,12 @@ impl Cx<'_, '_> {
             let row = crate::compat::table::table().as_ref().ok()?.common_version(&v)?;
             Some((v, row.min_stackstate.clone()?, row.evidence.clone()))
         });
-        match inferred {
-            Some((common, min, evidence)) => {
-                t.insert("min-stackstate-version".into(), st(&min.to_string()));
-                self.note(format!(
-                    "min-stackstate-version set to {min}: packs depending on common {common} declare it (evidence: {evidence}); check it against your release notes"
-                ));
-            }
-            // Inferred from the features the pack uses, once its sources exist (refine_min_version).
-            None => {}
+        // Without evidence here, refine_min_version infers it from the features the pack uses.
+        if let Some((common, min, evidence)) = inferred {
+            t.insert("min-stackstate-version".into(), st(&min.to_string()));
+            self.note(format!(
+                "min-stackstate-version set to {min}: packs depending on common {common} declare it (evidence: {evidence}); check it against your release notes"
+            ));
         }
         if !conf.categories.is_empty() {
             t.insert(
