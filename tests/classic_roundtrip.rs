@@ -417,3 +417,17 @@ fn comparison_sees_a_changed_field() {
     diff("n", &a, &b, &mut out);
     assert_eq!(out, vec!["n.query: \"a\" → \"b\"", "n.extra: added (true)"]);
 }
+
+/// Any other real pack, tried as a new user would: `STACKPACK_ROUNDTRIP_PACKS` lists classic pack
+/// directories or archives (`:`-separated), e.g. checkouts of StackVista's public
+/// stackpack-tutorial and stackpack-solarwinds (`src/main/stackpack`), which cannot be
+/// redistributed here. Unset: nothing to do.
+#[test]
+fn further_real_packs_round_trip() {
+    let Ok(list) = std::env::var("STACKPACK_ROUNDTRIP_PACKS") else {
+        return;
+    };
+    for dir in list.split(':').filter(|d| !d.is_empty()) {
+        check_dir(dir, Path::new(dir));
+    }
+}

@@ -100,6 +100,9 @@ struct Ctx<'a, 'd> {
     diags: &'d mut Diagnostics,
     /// File names given to sync templates, by node index.
     template_names: BTreeMap<usize, String>,
+    /// The node being compiled and how many nested ids its verbatim fields have had.
+    current: usize,
+    verbatim_ids: usize,
 }
 
 /// Compile one STJ file holding `nodes` (indices into `pack.nodes`, in order). `timestamp` is the
@@ -117,6 +120,8 @@ pub fn compile_file(
         files,
         diags,
         template_names: template_names(pack),
+        current: 0,
+        verbatim_ids: 0,
     };
     let mut list = Vec::new();
     for &i in nodes {
@@ -373,6 +378,8 @@ impl Ctx<'_, '_> {
                 }
             }
             Body::Stj { stj_type, fields } => {
+                self.current = i;
+                self.verbatim_ids = 0;
                 f.push(("_type", J::str(&stj_type.value)));
                 let mut extra = Vec::new();
                 if let Some(m) = fields.as_map() {
@@ -684,10 +691,21 @@ impl Ctx<'_, '_> {
                 None => J::Str(s.clone()),
             },
             Kind::Seq(items) => J::Arr(items.iter().map(|x| self.verbatim(node, x)).collect()),
+            // A nested object's `id` is the compiler's too: it gets the next negative id of the
+            // file, so it cannot collide with the ids of other nodes (the SolarWinds view's
+            // `viewHealthStateConfiguration` kept `-11`, which the file gave another node).
             Kind::Map(m) => J::Obj(
                 m.entries
                     .iter()
-                    .map(|(k, x)| (k.value.clone(), self.verbatim(node, x)))
+                    .map(|(k, x)| {
+                        let j = if k.value == "id" && matches!(x.kind, Kind::Int(_)) {
+                            self.verbatim_ids += 1;
+                            J::Id(nested(self.current, &format!("v{}", self.verbatim_ids)))
+                        } else {
+                            self.verbatim(node, x)
+                        };
+                        (k.value.clone(), j)
+                    })
                     .collect(),
             ),
             _ => json::from_tree(v),
