@@ -9,6 +9,7 @@ pub mod manifest;
 pub mod refs;
 pub mod rules;
 pub mod stql;
+pub mod sync_json;
 pub mod templates;
 pub mod views;
 
@@ -32,6 +33,7 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     refs::check(pack, &mut diags);
     let reached = templates::check(pack, &mut diags);
     views::check(pack, &mut diags);
+    sync_json::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
     diags.extend(crate::compat::check(pack, opts));
     diags
