@@ -145,7 +145,12 @@ pub fn junit(run: &Run, sources: &SourceMap) -> String {
                     }
                     out.push_str(&format!(
                         ">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
-                        xml(c.reasons.first().map_or("failed", String::as_str)),
+                        xml(c
+                            .reasons
+                            .first()
+                            .map(String::as_str)
+                            .or_else(|| c.diags.first().map(|d| d.message.as_str()))
+                            .unwrap_or("failed")),
                         xml(&body)
                     ));
                 }

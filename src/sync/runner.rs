@@ -39,7 +39,7 @@ pub struct CaseResult {
     /// Its file (`templates/components/agent-host.json.handlebars`).
     pub template_file: String,
     pub status: Status,
-    /// Why it failed or was skipped, in words (one line each).
+    /// Why it failed or was skipped, in words (one line each), besides the findings in `diags`.
     pub reasons: Vec<String>,
     /// Located findings (render errors, JSON, structure).
     pub diags: Vec<Diagnostic>,
@@ -215,7 +215,7 @@ pub fn run(pack: &mut Pack, opts: &Options) -> Run {
     }
 
     let mut cases = Vec::new();
-    let mut edits: BTreeMap<String, Vec<(std::ops::Range<usize>, Value)>> = BTreeMap::new();
+    let mut edits: BTreeMap<String, Vec<Edit>> = BTreeMap::new();
     for (pi, p) in planned.iter().enumerate() {
         let t = &tests[p.test];
         let case = &t.cases[p.case];
@@ -310,12 +310,7 @@ pub fn run(pack: &mut Pack, opts: &Options) -> Run {
             }
             let ev = evaluate(pack, tnode, &input, &args);
             r.lookups = ev.lookups;
-            for d in ev.diags {
-                if d.severity == Severity::Error {
-                    r.reasons.push(format!("{}: {}", d.code, d.message));
-                }
-                r.diags.push(d);
-            }
+            r.diags = ev.diags;
             if let Some(out) = &ev.output {
                 compare(case.expect.as_ref(), out, "output", opts, &mut r, &mut updates);
             } else if case.expect.is_some() && opts.update {
@@ -325,11 +320,18 @@ pub fn run(pack: &mut Pack, opts: &Options) -> Run {
         }
         for (exp, value) in updates {
             match &exp.source {
-                Source::Inline(span) => {
-                    edits
-                        .entry(t.rel.clone())
-                        .or_default()
-                        .push((span.start as usize..span.end as usize, value));
+                Source::Inline {
+                    value: span,
+                    key,
+                    empty,
+                } => {
+                    let edit = Edit {
+                        range: span.start as usize..span.end as usize,
+                        key_end: key.end as usize,
+                        empty: *empty,
+                        value,
+                    };
+                    edits.entry(t.rel.clone()).or_default().push(edit);
                     r.updated.push(format!("{} (inline)", t.rel));
                 }
                 Source::File { rel, .. } => match write_json(pack, rel, &value) {
@@ -338,7 +340,8 @@ pub fn run(pack: &mut Pack, opts: &Options) -> Run {
                 },
             }
         }
-        if !r.reasons.is_empty() && r.status != Status::Skipped {
+        let errors = r.diags.iter().any(|d| d.severity == Severity::Error);
+        if (errors || !r.reasons.is_empty()) && r.status != Status::Skipped {
             r.status = Status::Failed;
         }
         cases.push(r);
@@ -387,7 +390,7 @@ fn compare<'e>(
     }
     let expected = exp.value.as_ref().map(pretty).unwrap_or_default();
     let where_ = match &exp.source {
-        Source::Inline(_) => "inline".to_string(),
+        Source::Inline { .. } => "inline".to_string(),
         Source::File { rel, .. } => rel.clone(),
     };
     if exp.value.is_none() {
@@ -424,30 +427,68 @@ fn atomic_write(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// Replace inline expectations of one test file (byte ranges in its text) by the new values,
-/// written as JSON (valid YAML flow) indented under their key.
-fn rewrite_inline(pack: &Pack, rel: &str, edits: &mut [(std::ops::Range<usize>, Value)]) -> Result<(), String> {
+/// A block value's span runs up to the next token: drop the trailing blank and comment lines,
+/// which belong to what follows.
+fn trim_block(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let Some(slice) = text.get(range.clone()) else {
+        return range;
+    };
+    let mut len = slice.trim_end().len();
+    while let Some(nl) = slice[..len].rfind('\n') {
+        if !slice[nl + 1..len].trim_start().starts_with('#') {
+            break;
+        }
+        len = slice[..nl].trim_end().len();
+    }
+    range.start..range.start + len
+}
+
+/// One inline expectation to rewrite.
+struct Edit {
+    range: std::ops::Range<usize>,
+    key_end: usize,
+    empty: bool,
+    value: Value,
+}
+
+/// Replace inline expectations of one test file by the new values, written as JSON (valid YAML
+/// flow) indented under their key; the rest of the file (comments included) is kept.
+fn rewrite_inline(pack: &Pack, rel: &str, edits: &mut [Edit]) -> Result<(), String> {
     let path = testfile::pack_path(pack, rel)?;
     let mut text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-    for (range, value) in edits.iter() {
-        if range.end > text.len() || range.start > range.end {
+    edits.sort_by_key(|e| std::cmp::Reverse(e.key_end));
+    for e in edits.iter() {
+        // An empty value: everything after the key on its line becomes `: <json>`.
+        let range = if e.empty {
+            let end = text
+                .get(e.key_end..)
+                .and_then(|r| r.find('\n'))
+                .map_or(text.len(), |n| e.key_end + n);
+            e.key_end..end
+        } else {
+            trim_block(&text, e.range.clone())
+        };
+        if range.end > text.len()
+            || range.start > range.end
+            || !text.is_char_boundary(range.start)
+            || !text.is_char_boundary(range.end)
+        {
             return Err("the file changed during the run".into());
         }
         let line_start = text[..range.start].rfind('\n').map_or(0, |n| n + 1);
         let before = &text[line_start..range.start];
-        // A value on the key's line (`expect: {…}` or an empty `expect:`) is indented one step
-        // deeper than the key; a block value keeps its own column.
         let key_indent = before.len() - before.trim_start().len();
-        let on_key_line = !before.trim().is_empty();
+        let on_key_line = e.empty || !before.trim().is_empty();
+        // A value on the key's line is indented one step deeper than the key; a block value
+        // keeps its own column.
         let indent = if on_key_line {
             key_indent + 2
         } else {
             before.chars().count()
         };
-        let body = pretty(value).replace('\n', &format!("\n{}", " ".repeat(indent)));
-        let lead = if on_key_line && before.ends_with(':') { " " } else { "" };
-        text.replace_range(range.clone(), &format!("{lead}{body}"));
+        let body = pretty(&e.value).replace('\n', &format!("\n{}", " ".repeat(indent)));
+        let lead = if e.empty { ": " } else { "" };
+        text.replace_range(range, &format!("{lead}{body}"));
     }
     atomic_write(&path, text.as_bytes())
 }
@@ -488,12 +529,12 @@ pub fn diff(expected: &str, actual: &str) -> String {
             ops.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || l[i * (m + 1) + j + 1] >= l[(i + 1) * (m + 1) + j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || l[(i + 1) * (m + 1) + j] >= l[i * (m + 1) + j + 1]) {
             ops.push(('-', a[i]));
             i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
         }
     }
     let changed: Vec<usize> = ops

@@ -27,8 +27,9 @@ use std::path::{Path, PathBuf};
 /// Where an expectation lives.
 #[derive(Debug, Clone)]
 pub enum Source {
-    /// In the test file, at this span (rewritten in place by `--update`).
-    Inline(Span),
+    /// In the test file, at this span (rewritten in place by `--update`). An empty value
+    /// (`expect:` with nothing after it) has no span of its own: the key's span is kept.
+    Inline { value: Span, key: Span, empty: bool },
     /// In a JSON file: pack-relative path; the span of the `…-file` value.
     File { rel: String, span: Span },
 }
@@ -242,15 +243,21 @@ fn expectation(
     diags: &mut Diagnostics,
 ) -> Option<Expectation> {
     let v = f.raw(inline);
+    let key = f.key_span(inline);
     let p = f.opt_str(file_key, diags);
     match (v, p) {
-        (Some(v), None) => Some(Expectation {
-            source: Source::Inline(v.span),
-            value: Some(match &v.kind {
-                Kind::Null => Value::Null,
-                _ => v.to_json(),
-            }),
-        }),
+        (Some(v), None) => {
+            let empty = matches!(v.kind, Kind::Null);
+            Some(Expectation {
+                source: Source::Inline {
+                    value: v.span,
+                    key: key.unwrap_or(v.span),
+                    empty,
+                },
+                // An empty expectation is there to be filled by `--update`.
+                value: (!empty).then(|| v.to_json()),
+            })
+        }
         (None, Some(p)) => {
             let rel = join(dir, &p.value);
             match read_json(pack, &rel) {
