@@ -15,6 +15,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod runner;
+pub mod schema;
 pub mod structure;
 pub mod testfile;
 

@@ -24,6 +24,21 @@ use crate::source::{FileId, Span, Spanned};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 
+/// The keys of a test file, in the order the docs and the schema list them.
+pub const FILE_KEYS: [&str; 5] = ["template", "mapping", "id-extractor", "import-args", "cases"];
+/// The keys of a case.
+pub const CASE_KEYS: [&str; 9] = [
+    "name",
+    "element",
+    "element-file",
+    "mapped",
+    "mapped-file",
+    "id",
+    "id-file",
+    "expect",
+    "expect-file",
+];
+
 /// Where an expectation lives.
 #[derive(Debug, Clone)]
 pub enum Source {
