@@ -574,9 +574,32 @@ impl Failure {
     }
 }
 
-/// Render `text` (a template of `pack`) with `data` as the context. `marked`: see
-/// [`super::locate`]; the caller strips the markers.
+/// Deepest block nesting rendered.
+const MAX_BLOCK_DEPTH: usize = 64;
+
+/// Render `text` (a template of `pack`) with `data` as the context.
 pub fn render_text(pack: &Pack, text: &str, data: &Value, instance_id: &str) -> Result<Rendered, Failure> {
+    // The Handlebars parser recurses per block level: refuse absurd nesting instead of
+    // overflowing the stack on a hostile template.
+    let (mut depth, mut max) = (0usize, 0usize);
+    for (i, _) in text.match_indices("{{") {
+        match text.as_bytes().get(i + 2) {
+            Some(b'#') => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            Some(b'/') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if max > MAX_BLOCK_DEPTH {
+        return Err(Failure {
+            rule: &rules::RENDER_FAILED,
+            message: format!("blocks are nested {max} deep; at most {MAX_BLOCK_DEPTH} are rendered"),
+            line: None,
+            column: None,
+        });
+    }
     let env = Env {
         resolver: Resolver::new(pack, instance_id),
         lookups: Mutex::new(Vec::new()),
@@ -670,6 +693,18 @@ pub fn context_for(node: &Node, element: &Value, import_args: &Map<String, Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn absurd_nesting_is_refused_not_overflowed() {
+        let text = "{{#if a}}".repeat(10_000);
+        let mut diags = crate::diag::Diagnostics::new();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stackpack");
+        let Ok(Ok(pack)) = crate::model::load_pack(&dir, &mut diags) else {
+            panic!("the example pack loads")
+        };
+        let e = render_text(&pack, &text, &Value::Null, "1").err();
+        assert!(e.is_some_and(|f| f.message.contains("nested 10000 deep")));
+    }
 
     #[test]
     fn placeholder_ids_are_stable_and_nine_digits() {
