@@ -11,6 +11,7 @@
 
 pub mod groovy;
 pub mod locate;
+pub mod otel;
 pub mod render;
 pub mod report;
 pub mod rules;
