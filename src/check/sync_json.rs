@@ -34,13 +34,23 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         let relation = node.kind == NodeKind::RelationTemplate;
         let minimal = base(&type_name, relation);
         let rich = synthesize(pack, &t.parameter.value, text, &scanned.tags, minimal.clone());
-        let not_json = |element: &Value| {
-            crate::sync::evaluate(pack, node, element, &args)
-                .diags
-                .into_iter()
-                .find(|d| d.code == sync_rules::NOT_JSON.code)
+        // A plain render first (cheap); the located evaluation only for templates that fail.
+        let instance_id = args
+            .get("instanceId")
+            .map_or_else(|| "1".to_string(), |v| v.to_string());
+        let breaks = |element: &Value| {
+            let data = crate::sync::render::context_for(node, element, &args);
+            crate::sync::render::render_text(pack, text, &data, &instance_id)
+                .is_ok_and(|r| serde_json::from_str::<Value>(&r.text).is_err())
         };
-        let (Some(_), Some(d)) = (not_json(&minimal), not_json(&rich)) else {
+        if !(breaks(&minimal) && breaks(&rich)) {
+            continue;
+        }
+        let Some(d) = crate::sync::evaluate(pack, node, &rich, &args)
+            .diags
+            .into_iter()
+            .find(|d| d.code == sync_rules::NOT_JSON.code)
+        else {
             continue;
         };
         let Some(span) = d.span else { continue };

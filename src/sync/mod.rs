@@ -83,12 +83,18 @@ pub fn evaluate(pack: &Pack, node: &Node, element: &Value, import_args: &Map<Str
     };
     ev.lookups = rendered.lookups;
     ev.text = Some(rendered.text.clone());
-    // The marked render locates output positions in the template.
-    let marked = render::render_text(pack, &locate::mark(text), &data, &instance_id)
-        .map(|r| locate::strip(&r.text))
-        .ok();
+    // The marked render locates output positions in the template; it runs only when there is
+    // something to locate.
+    let marked_cell = std::cell::OnceCell::new();
+    let marked = || -> &Option<(String, Vec<(usize, usize)>)> {
+        marked_cell.get_or_init(|| {
+            render::render_text(pack, &locate::mark(text), &data, &instance_id)
+                .map(|r| locate::strip(&r.text))
+                .ok()
+        })
+    };
     let at_output = |offset_in_marked: Option<usize>| -> Span {
-        let line = match (&marked, offset_in_marked) {
+        let line = match (marked(), offset_in_marked) {
             (Some((_, starts)), Some(o)) => locate::line_at(starts, o),
             _ => None,
         };
@@ -105,7 +111,7 @@ pub fn evaluate(pack: &Pack, node: &Node, element: &Value, import_args: &Map<Str
     let output: Value = match serde_json::from_str(&rendered.text) {
         Ok(v) => v,
         Err(e) => {
-            let offset = marked.as_ref().and_then(|(t, _)| {
+            let offset = marked().as_ref().and_then(|(t, _)| {
                 serde_json::from_str::<Value>(t)
                     .err()
                     .map(|e2| offset_of(t, e2.line(), e2.column()))
@@ -126,7 +132,10 @@ pub fn evaluate(pack: &Pack, node: &Node, element: &Value, import_args: &Map<Str
     };
     let findings = structure::check(&output, render::is_relation(node));
     if !findings.is_empty() {
-        let paths = marked.as_ref().map(|(t, _)| locate::json_paths(t)).unwrap_or_default();
+        let paths = marked()
+            .as_ref()
+            .map(|(t, _)| locate::json_paths(t))
+            .unwrap_or_default();
         for f in findings {
             let at = paths.get(&f.path).copied().or_else(|| {
                 // A missing key: point at its parent object.
