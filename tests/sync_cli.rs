@@ -502,3 +502,32 @@ fn lint_is_clean_on_the_example_and_ignores_the_tests_folder() {
         "{diags:#?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn update_never_writes_through_a_symlink_out_of_the_pack() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let pack = tmp.path().join("pack");
+    let outside = tmp.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap_or_else(|e| panic!("{e}"));
+    copy_dir(&root().join("tests/fixtures/sync/rules"), &pack);
+    for f in std::fs::read_dir(pack.join("tests")).into_iter().flatten().flatten() {
+        std::fs::remove_file(f.path()).unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::os::unix::fs::symlink(&outside, pack.join("tests/expected")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        pack.join("tests/t.yaml"),
+        "template: host\ncases:\n  - name: c\n    element: { externalId: c, type: { name: host }, data: { name: c } }\n    expect-file: expected/c.json\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = run(&pack, &["test", ".", "--update"], &[]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    // The loader refuses the escaping link (SP009); the test runner would refuse it too (SP932).
+    assert!(
+        out.stderr.contains("error[SP009]") || out.stdout.contains("error[SP932]"),
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(!outside.join("c.json").exists());
+}

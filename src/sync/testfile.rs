@@ -326,12 +326,14 @@ pub fn pack_path(pack: &Pack, rel: &str) -> Result<PathBuf, String> {
         return Err("the path leaves the pack directory".into());
     }
     let path = pack.root.join(rel);
-    if let Ok(c) = path.canonicalize() {
-        if !c.starts_with(&pack.canonical_root) {
-            return Err("the path leads outside the pack (symbolic link)".into());
-        }
+    // The file, or (when it does not exist yet) its nearest existing ancestor, must resolve
+    // inside the pack: a symbolic link must not lead reads or `--update` writes elsewhere.
+    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(&pack.root);
+    match existing.canonicalize() {
+        Ok(c) if c.starts_with(&pack.canonical_root) => Ok(path),
+        Ok(_) => Err("the path leads outside the pack (symbolic link)".into()),
+        Err(e) => Err(e.to_string()),
     }
-    Ok(path)
 }
 
 /// `Ok(None)`: the file does not exist.
