@@ -26,5 +26,6 @@ pub mod model;
 pub mod pipeline;
 pub mod schema;
 pub mod source;
+pub mod sync;
 pub mod synth;
 pub mod template;

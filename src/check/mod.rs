@@ -11,6 +11,7 @@ pub mod refs;
 pub mod rules;
 pub mod scripts;
 pub mod stql;
+pub mod sync_json;
 pub mod templates;
 pub mod views;
 
@@ -36,6 +37,7 @@ pub fn run(pack: &Pack, opts: &CheckOptions) -> Diagnostics {
     scripts::check(pack, &mut diags);
     conventions::check(pack, &mut diags);
     views::check(pack, &mut diags);
+    sync_json::check(pack, &mut diags);
     hygiene::check(pack, &reached, &mut diags);
     let mut diags = refs::group_undeclared(diags);
     diags.extend(crate::compat::check(

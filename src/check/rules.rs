@@ -272,6 +272,14 @@ pub const UNKNOWN_GET_PARAMETER: Rule = Rule {
     example: "{{ get \"check-function:cpu\" \"Type=Parameter;Name=vaule\" }}",
 };
 
+pub const SYNC_TEMPLATE_NEVER_JSON: Rule = Rule {
+    code: "SP340",
+    name: "sync-template-never-json",
+    severity: Severity::Error,
+    summary: "A sync template renders invalid JSON both for a minimal element and for a rich one built from the fields it reads: no element can give StackState valid JSON.",
+    example: "\"name\": \"{{ element.data.name }}\"  \"type\": … (missing comma)",
+};
+
 // ---- SP4xx: views and STQL -----------------------------------------------------------------
 
 pub const STQL_SYNTAX: Rule = Rule {
@@ -358,6 +366,7 @@ pub const RULES: &[&Rule] = &[
     &IMPORT_VARIABLE_IN_SHARED_NODE,
     &INVALID_GET_OR_CREATE,
     &UNKNOWN_GET_PARAMETER,
+    &SYNC_TEMPLATE_NEVER_JSON,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

@@ -12,8 +12,10 @@ pub mod lint;
 pub mod output;
 pub mod release;
 pub mod release_notes;
+pub mod render;
 pub mod rules_cmd;
 pub mod schema_cmd;
+pub mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -48,6 +50,10 @@ pub enum Command {
     Release(release::Args),
     /// Print the JSON Schema of `stackpack.toml` or of node files, for editor completion.
     Schema(schema_cmd::Args),
+    /// Run the pack's tests: sample elements through mapping functions and templates.
+    Test(test::Args),
+    /// Render one component or relation template for one sample element and print the JSON.
+    Render(render::Args),
 }
 
 /// Exit codes.
@@ -79,5 +85,7 @@ pub fn run(command: Command) -> u8 {
         Command::Inspect(args) => inspect::run(args),
         Command::Import(args) => import::run(args),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::Test(args) => test::run(args),
+        Command::Render(args) => render::run(args),
     }
 }

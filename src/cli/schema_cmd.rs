@@ -1,4 +1,4 @@
-//! `stackpack schema manifest|nodes`: print the JSON Schema of the declarative sources.
+//! `stackpack schema manifest|nodes|test`: print the JSON Schema of the declarative sources.
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Which {
@@ -6,6 +6,8 @@ pub enum Which {
     Manifest,
     /// Node files (`nodes/*.yaml`).
     Nodes,
+    /// Test files (`tests/*.yaml`, see `stackpack test`).
+    Test,
 }
 
 #[derive(Debug, clap::Args)]
@@ -18,6 +20,7 @@ pub fn run(args: Args) -> u8 {
     let schema = match args.which {
         Which::Manifest => crate::schema::manifest(),
         Which::Nodes => crate::schema::nodes(),
+        Which::Test => crate::sync::schema::test_file(),
     };
     print!("{}", crate::schema::to_text(&schema));
     super::EXIT_OK

@@ -1,0 +1,105 @@
+//! `stackpack test [DIR]`: run the pack's tests under `tests/` (sample elements through the id
+//! extractor, mapping function and template; see docs/testing.md). Output like `cargo test`.
+
+use super::output::{fatal, print_diagnostics, use_color};
+use crate::diag::render::Format;
+use crate::diag::{Diagnostics, Severity};
+use crate::model::Pack;
+use crate::sync::runner::{self, Options};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TestFormat {
+    /// One line per case, failures with findings and diffs, a summary line.
+    Human,
+    /// One JSON document with every case, its status, findings and output.
+    Json,
+    /// JUnit XML, for CI test reports.
+    Junit,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The pack directory (holding `stackpack.toml` and `tests/`).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Rewrite the expectations (`expect`, `mapped`, `id`, inline or in files) with what the
+    /// templates and scripts produce now.
+    #[arg(long)]
+    pub update: bool,
+    /// Run only the cases whose `<file> :: <case>` name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Do not run Groovy mapping functions and id extractors, even when `groovy` is installed.
+    #[arg(long)]
+    pub no_groovy: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+    pub format: TestFormat,
+}
+
+/// Load the declarative pack in `dir`; on failure print why and return the exit code.
+pub(super) fn load(dir: &Path) -> Result<Pack, u8> {
+    if crate::classic::is_classic(dir) {
+        return Err(fatal(
+            "this is a classic pack: run `stackpack import` first, then test the declarative sources",
+        ));
+    }
+    let mut diags = Diagnostics::new();
+    match crate::model::load_pack(dir, &mut diags) {
+        Err(e) => Err(fatal(e)),
+        Ok(Err(sources)) => {
+            diags.sort(&sources);
+            print_diagnostics(Format::Human, &diags, &sources);
+            Err(super::EXIT_FINDINGS)
+        }
+        Ok(Ok(pack)) => {
+            if diags.has_errors() {
+                diags.retain(|d| d.severity == Severity::Error);
+                diags.sort(&pack.sources);
+                print_diagnostics(Format::Human, &diags, &pack.sources);
+                eprintln!("error: the pack does not load cleanly; fix these errors first (`stackpack lint`)");
+                return Err(super::EXIT_FINDINGS);
+            }
+            Ok(pack)
+        }
+    }
+}
+
+pub fn run(args: Args) -> u8 {
+    let mut pack = match load(&args.dir) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let opts = Options {
+        update: args.update,
+        no_groovy: args.no_groovy,
+        filter: args.filter.clone(),
+    };
+    let run = runner::run(&mut pack, &opts);
+    if run.cases.is_empty() && run.file_diags.is_empty() {
+        let what = if args.filter.is_some() {
+            "no test matches the filter"
+        } else {
+            "no tests: the pack has no `tests/*.yaml`"
+        };
+        eprintln!("warning: {what} (see docs/testing.md)");
+    }
+    let text = match args.format {
+        TestFormat::Human => {
+            crate::sync::report::human(&run, &pack.sources, use_color(std::io::stdout().is_terminal()))
+        }
+        TestFormat::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&runner::to_json(&run, &pack.sources)).unwrap_or_default()
+        ),
+        TestFormat::Junit => crate::sync::report::junit(&run, &pack.sources),
+    };
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    if run.failed() {
+        super::EXIT_FINDINGS
+    } else {
+        super::EXIT_OK
+    }
+}

@@ -1,0 +1,349 @@
+//! The pack's test files: every `*.yaml`/`*.yml` under `tests/` (JSON files there are data
+//! that tests point at). The format is documented in `docs/testing.md` and published as
+//! `schemas/sync-test.schema.json`.
+//!
+//! ```yaml
+//! template: agent-host-template        # component or relation template: short id or URN
+//! mapping: agent-container-mapping     # optional: the mapping function that runs first
+//! id-extractor: agent-component-id-extractor   # optional
+//! import-args: { instanceId: 7 }       # optional: import-time variables
+//! cases:
+//!   - name: rich host
+//!     element: { externalId: "urn:host:/a", type: { name: host }, data: { host: a } }
+//!     # or element-file: elements/host.json
+//!     mapped: { … }                    # optional: the element after the mapping function
+//!     id: { externalId: …, identifiers: [ … ], type: host }   # optional: id extractor result
+//!     expect: { … }                    # optional: the produced JSON, or expect-file: x.json
+//! ```
+
+use super::rules;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::load::tree::{Fields, Kind, Value as Tree};
+use crate::model::Pack;
+use crate::source::{FileId, Span, Spanned};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+
+/// The keys of a test file, in the order the docs and the schema list them.
+pub const FILE_KEYS: [&str; 5] = ["template", "mapping", "id-extractor", "import-args", "cases"];
+/// The keys of a case.
+pub const CASE_KEYS: [&str; 9] = [
+    "name",
+    "element",
+    "element-file",
+    "mapped",
+    "mapped-file",
+    "id",
+    "id-file",
+    "expect",
+    "expect-file",
+];
+
+/// Where an expectation lives.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// In the test file, at this span (rewritten in place by `--update`). An empty value
+    /// (`expect:` with nothing after it) has no span of its own: the key's span is kept.
+    Inline { value: Span, key: Span, empty: bool },
+    /// In a JSON file: pack-relative path; the span of the `…-file` value.
+    File { rel: String, span: Span },
+}
+
+/// An expected value (`expect`, `mapped`, `id`).
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub source: Source,
+    /// `None` when the file does not exist yet (`--update` creates it).
+    pub value: Option<Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: Spanned<String>,
+    pub element: Value,
+    pub element_span: Span,
+    pub mapped: Option<Expectation>,
+    pub id: Option<Expectation>,
+    pub expect: Option<Expectation>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TestFile {
+    /// Pack-relative path.
+    pub rel: String,
+    pub file: FileId,
+    pub template: Spanned<String>,
+    pub mapping: Option<Spanned<String>>,
+    pub id_extractor: Option<Spanned<String>>,
+    pub import_args: Map<String, Value>,
+    pub cases: Vec<Case>,
+}
+
+/// Pack-relative paths of the test files, sorted.
+pub fn discover(pack: &Pack) -> Vec<String> {
+    pack.files
+        .iter()
+        .filter(|(rel, f)| rel.starts_with("tests/") && (rel.ends_with(".yaml") || rel.ends_with(".yml")) && !f.escapes)
+        .map(|(rel, _)| rel.clone())
+        .collect()
+}
+
+/// Read and parse one test file, registering it in `pack.sources`.
+pub fn read(pack: &mut Pack, rel: &str, diags: &mut Diagnostics) -> Option<TestFile> {
+    let path = pack.root.join(rel);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::at_path(
+                &rules::TEST_FILE_INVALID,
+                rel.to_string(),
+                format!("cannot read test file `{rel}`: {e}"),
+            ));
+            return None;
+        }
+    };
+    let file = pack.sources.add(rel.to_string(), Some(&path), text);
+    let docs = crate::load::yaml::parse(file, pack.sources.file(file), diags)?;
+    let Some(doc) = docs.first() else {
+        diags.push(
+            Diagnostic::new(
+                &rules::TEST_FILE_INVALID,
+                Span::file_start(file),
+                "the test file is empty",
+            )
+            .help("write `template: <id>` and `cases:` (see docs/testing.md)"),
+        );
+        return None;
+    };
+    parse(pack, rel, file, doc, diags)
+}
+
+fn parse(pack: &Pack, rel: &str, file: FileId, doc: &Tree, diags: &mut Diagnostics) -> Option<TestFile> {
+    let mut f = Fields::new(doc, "test file", diags)?;
+    let template = f.req_str("template", diags);
+    let mapping = f.opt_str("mapping", diags);
+    let id_extractor = f.opt_str("id-extractor", diags);
+    let import_args = match f.opt_map("import-args", diags) {
+        Some((m, _)) => m.entries.iter().map(|(k, v)| (k.value.clone(), v.to_json())).collect(),
+        None => Map::new(),
+    };
+    let cases_tree = f.opt_seq("cases", diags);
+    let span = f.span;
+    f.finish(diags);
+    let template = template?;
+    let Some(cases_tree) = cases_tree.filter(|c| !c.is_empty()) else {
+        diags.push(
+            Diagnostic::new(&rules::TEST_FILE_INVALID, span, "the test file has no `cases`")
+                .help("add `cases:` with at least one `- name: …` and `element: …`"),
+        );
+        return None;
+    };
+    let dir = Path::new(rel).parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut cases = Vec::new();
+    let mut names = std::collections::BTreeSet::new();
+    for c in cases_tree {
+        if let Some(case) = parse_case(pack, &dir, c, diags) {
+            if !names.insert(case.name.value.clone()) {
+                diags.push(
+                    Diagnostic::new(
+                        &rules::TEST_FILE_INVALID,
+                        case.name.span,
+                        format!("two cases are named `{}`", case.name.value),
+                    )
+                    .help("give every case of a file its own name"),
+                );
+                continue;
+            }
+            cases.push(case);
+        }
+    }
+    Some(TestFile {
+        rel: rel.to_string(),
+        file,
+        template,
+        mapping,
+        id_extractor,
+        import_args,
+        cases,
+    })
+}
+
+fn parse_case(pack: &Pack, dir: &Path, c: &Tree, diags: &mut Diagnostics) -> Option<Case> {
+    let mut f = Fields::new(c, "test case", diags)?;
+    let name = f.req_str("name", diags);
+    let element_inline = f.raw("element");
+    let element_file = f.opt_str("element-file", diags);
+    let mapped = expectation(pack, dir, &mut f, "mapped", "mapped-file", diags);
+    let id = expectation(pack, dir, &mut f, "id", "id-file", diags);
+    let expect = expectation(pack, dir, &mut f, "expect", "expect-file", diags);
+    let span = f.span;
+    f.finish(diags);
+    let name = name?;
+    let (element, element_span) = match (element_inline, element_file) {
+        (Some(v), None) => (v.to_json(), v.span),
+        (None, Some(p)) => {
+            let rel = join(dir, &p.value);
+            match read_json(pack, &rel) {
+                Ok(Some(v)) => (v, p.span),
+                Ok(None) => {
+                    diags.push(missing_file(&p, &rel, "the file does not exist"));
+                    return None;
+                }
+                Err(why) => {
+                    diags.push(missing_file(&p, &rel, &why));
+                    return None;
+                }
+            }
+        }
+        (Some(v), Some(_)) => {
+            diags.push(
+                Diagnostic::new(
+                    &rules::TEST_FILE_INVALID,
+                    v.span,
+                    "a case has both `element` and `element-file`",
+                )
+                .help("keep one of them"),
+            );
+            return None;
+        }
+        (None, None) => {
+            diags.push(
+                Diagnostic::new(
+                    &rules::TEST_FILE_INVALID,
+                    span,
+                    format!("case `{}` has no `element` (or `element-file`)", name.value),
+                )
+                .help("add `element: { externalId: …, type: { name: … }, data: { … } }`"),
+            );
+            return None;
+        }
+    };
+    let ok = element
+        .get("externalId")
+        .and_then(Value::as_str)
+        .is_some_and(|s| !s.is_empty())
+        && element.pointer("/type/name").and_then(Value::as_str).is_some();
+    if !ok {
+        diags.push(
+            Diagnostic::new(
+                &rules::TEST_FILE_INVALID,
+                element_span,
+                format!("the element of case `{}` needs a non-empty `externalId` and a `type: {{ name: … }}`", name.value),
+            )
+            .help("write the element as the sync receives it: externalId, type.name, data (relations: sourceExternalId, targetExternalId)"),
+        );
+        return None;
+    }
+    Some(Case {
+        name,
+        element,
+        element_span,
+        mapped,
+        id,
+        expect,
+    })
+}
+
+fn missing_file(p: &Spanned<String>, rel: &str, why: &str) -> Diagnostic {
+    Diagnostic::new(&rules::TEST_MISSING_FILE, p.span, format!("cannot use `{rel}`: {why}"))
+        .help("paths are relative to the test file and stay inside the pack")
+}
+
+fn expectation(
+    pack: &Pack,
+    dir: &Path,
+    f: &mut Fields<'_>,
+    inline: &'static str,
+    file_key: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<Expectation> {
+    let v = f.raw(inline);
+    let key = f.key_span(inline);
+    let p = f.opt_str(file_key, diags);
+    match (v, p) {
+        (Some(v), None) => {
+            let empty = matches!(v.kind, Kind::Null);
+            Some(Expectation {
+                source: Source::Inline {
+                    value: v.span,
+                    key: key.unwrap_or(v.span),
+                    empty,
+                },
+                // An empty expectation is there to be filled by `--update`.
+                value: (!empty).then(|| v.to_json()),
+            })
+        }
+        (None, Some(p)) => {
+            let rel = join(dir, &p.value);
+            match read_json(pack, &rel) {
+                Ok(value) => Some(Expectation {
+                    source: Source::File { rel, span: p.span },
+                    value,
+                }),
+                Err(why) => {
+                    diags.push(missing_file(&p, &rel, &why));
+                    None
+                }
+            }
+        }
+        (Some(v), Some(_)) => {
+            diags.push(
+                Diagnostic::new(
+                    &rules::TEST_FILE_INVALID,
+                    v.span,
+                    format!("a case has both `{inline}` and `{file_key}`"),
+                )
+                .help("keep one of them"),
+            );
+            None
+        }
+        (None, None) => None,
+    }
+}
+
+/// `dir/path`, normalised, as a pack-relative path (`..` that leaves the pack is kept so that
+/// [`read_json`] refuses it).
+fn join(dir: &Path, path: &str) -> String {
+    let mut parts: Vec<String> = dir
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    for seg in path.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|p| p != "..") => {
+                parts.pop();
+            }
+            s => parts.push(s.to_string()),
+        }
+    }
+    parts.join("/")
+}
+
+/// Pack-relative path → absolute path, refusing paths that leave the pack.
+pub fn pack_path(pack: &Pack, rel: &str) -> Result<PathBuf, String> {
+    if rel.starts_with('/') || rel.split('/').any(|s| s == "..") || rel.contains('\\') {
+        return Err("the path leaves the pack directory".into());
+    }
+    let path = pack.root.join(rel);
+    // The file, or (when it does not exist yet) its nearest existing ancestor, must resolve
+    // inside the pack: a symbolic link must not lead reads or `--update` writes elsewhere.
+    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(&pack.root);
+    match existing.canonicalize() {
+        Ok(c) if c.starts_with(&pack.canonical_root) => Ok(path),
+        Ok(_) => Err("the path leads outside the pack (symbolic link)".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `Ok(None)`: the file does not exist.
+fn read_json(pack: &Pack, rel: &str) -> Result<Option<Value>, String> {
+    let path = pack_path(pack, rel)?;
+    match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t)
+            .map(Some)
+            .map_err(|e| format!("not valid JSON: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
