@@ -37,15 +37,6 @@ fn json(out: &Out) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("bad JSON ({e}): {}\n{}", out.stdout, out.stderr))
 }
 
-/// Minimal cases of templates whose `name` is empty for an element without data: issue 10.6,
-/// fixed in the templates by another branch. Until it is merged these may fail, and only with
-/// SP334 on `name`; once merged, this list must become empty.
-const PENDING_EMPTY_NAME: [&str; 3] = [
-    "tests/components/agent-host.yaml :: minimal host",
-    "tests/components/agent-disk.yaml :: minimal disk host",
-    "tests/components/agent-process.yaml :: minimal process",
-];
-
 #[test]
 fn example_pack_tests_cover_every_template_and_pass() {
     let out = run(root(), &["test", "stackpack", "--format", "json"], &[]);
@@ -72,18 +63,7 @@ fn example_pack_tests_cover_every_template_and_pass() {
             c["file"].as_str().unwrap_or(""),
             c["case"].as_str().unwrap_or("")
         );
-        if c["status"] == "passed" {
-            continue;
-        }
-        assert!(
-            PENDING_EMPTY_NAME.contains(&name.as_str()),
-            "{name} did not pass: {c:#}"
-        );
-        let diags = c["diagnostics"].as_array().cloned().unwrap_or_default();
-        assert!(
-            !diags.is_empty() && diags.iter().all(|d| d["code"] == "SP334"),
-            "{name} fails with more than the pending empty name: {c:#}"
-        );
+        assert_eq!(c["status"], "passed", "{name} did not pass: {c:#}");
     }
     assert_eq!(v["summary"]["file-errors"], 0);
     if groovy_installed() {
