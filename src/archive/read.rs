@@ -122,7 +122,8 @@ fn shown(name: &str) -> String {
 /// are diagnostics; `Ok(None)` means the archive was refused (at least one error was pushed),
 /// `Ok(Some(entries))` the entries sorted by path.
 pub fn read_archive(path: &Path, limits: &Limits, diags: &mut Diagnostics) -> std::io::Result<Option<Vec<Entry>>> {
-    let file = std::fs::File::open(path)?;
+    // A FIFO or device given as the archive is refused without blocking.
+    let file = crate::load::safe::open_regular(path).map_err(std::io::Error::from)?;
     let display = path.to_string_lossy().to_string();
     Ok(read_from(std::io::BufReader::new(file), &display, limits, diags))
 }

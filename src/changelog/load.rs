@@ -140,9 +140,19 @@ pub fn load(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelo
         releases: Vec::new(),
         fragments: Vec::new(),
     };
+    let budget = crate::load::Budget::default();
+    let mut aliases = crate::load::yaml::RunBudget::default();
     let settings_path = loc.dir.join(SETTINGS_FILE);
     if settings_path.is_file() {
-        if let Some((_, doc)) = read_yaml(root, &loc, &canonical, SETTINGS_FILE, sources, diags) {
+        if let Some((_, doc)) = read_yaml(
+            root,
+            &loc,
+            &canonical,
+            SETTINGS_FILE,
+            sources,
+            (&budget, &mut aliases),
+            diags,
+        ) {
             if let Some(mut f) = Fields::new(&doc, "the changelog settings", diags) {
                 cl.title = f.opt_str("title", diags);
                 if let Some((m, _)) = f.opt_map("labels", diags) {
@@ -156,14 +166,14 @@ pub fn load(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelo
         }
     }
     for rel in list_yaml(&loc.dir, RELEASES_DIR, diags) {
-        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, diags) {
+        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, (&budget, &mut aliases), diags) {
             if let Some(r) = lower_release(id, &rel, &doc, diags) {
                 cl.releases.push(r);
             }
         }
     }
     for rel in list_yaml(&loc.dir, UNRELEASED_DIR, diags) {
-        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, diags) {
+        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, (&budget, &mut aliases), diags) {
             if let Some(entry) = lower_entry(&doc, "a changelog fragment", diags) {
                 cl.fragments.push(Fragment {
                     file: id,
@@ -233,6 +243,7 @@ fn read_yaml(
     canonical_dir: &Path,
     rel: &str,
     sources: &mut SourceMap,
+    (budget, aliases): (&crate::load::Budget, &mut crate::load::yaml::RunBudget),
     diags: &mut Diagnostics,
 ) -> Option<(FileId, Value)> {
     let path = loc.dir.join(rel);
@@ -251,7 +262,9 @@ fn read_yaml(
             return None;
         }
     }
-    let text = match std::fs::read(&path) {
+    // Through the pack's safe reader: a FIFO or device named `*.yaml` is refused unopened
+    // (SP013) instead of blocking the command, and the run's byte budget applies.
+    let text = match crate::load::safe::read_in(canonical_dir, &path, budget) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
@@ -262,17 +275,24 @@ fn read_yaml(
                 return None;
             }
         },
-        Err(e) => {
-            diags.push(Diagnostic::at_path(
-                &load_rules::IO_ERROR,
-                shown,
-                format!("cannot read `{rel}`: {e}"),
-            ));
+        Err(crate::load::safe::Refusal::Escapes) => {
+            diags.push(
+                Diagnostic::at_path(
+                    &rules::CHANGELOG_PATH,
+                    shown,
+                    format!("`{rel}` is a symlink to a file outside the changelog directory"),
+                )
+                .help("copy the file into the changelog directory instead of linking to it"),
+            );
+            return None;
+        }
+        Err(r) => {
+            crate::load::push_refusal(diags, shown, rel, r);
             return None;
         }
     };
     let id = sources.add(shown, Some(&path), text);
-    let docs = crate::load::yaml::parse(id, sources.file(id), diags)?;
+    let docs = crate::load::yaml::parse_budgeted(id, sources.file(id), aliases, diags)?;
     let mut docs = docs.into_iter();
     match (docs.next(), docs.next()) {
         (Some(doc), None) => Some((id, doc)),

@@ -204,7 +204,7 @@ fn render_one(notes: &Notes, format: Format, templates: Option<&Path>) -> Result
         Format::Markdown => (MARKDOWN_TEMPLATE, MARKDOWN_BUILTIN),
     };
     let (shown, text) = match templates.map(|d| d.join(name)).filter(|p| p.is_file()) {
-        Some(path) => match std::fs::read_to_string(&path) {
+        Some(path) => match crate::load::safe::read_regular_to_string(&path) {
             Ok(t) => (path.display().to_string(), t),
             Err(e) => {
                 return Err(Diagnostic::at_path(

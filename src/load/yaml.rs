@@ -13,6 +13,15 @@ use std::collections::HashMap;
 
 /// Most values an alias may expand into, over a whole file.
 const ALIAS_BUDGET: usize = 100_000;
+/// Most values aliases may expand into over a whole run (all node files together).
+pub const RUN_ALIAS_BUDGET: usize = 1_000_000;
+
+/// What YAML parsing may spend over one run (all files together).
+#[derive(Debug, Default)]
+pub struct RunBudget {
+    /// Values expanded from aliases so far.
+    pub alias_values: usize,
+}
 /// Deepest nesting accepted (protects the recursive consumers of the tree).
 const MAX_DEPTH: usize = 256;
 
@@ -25,6 +34,8 @@ enum Frame {
     Map {
         start: usize,
         map: Map,
+        /// Keys of `map` → their index (duplicate detection in constant time per key).
+        keys: HashMap<String, usize>,
         pending_key: Option<Value>,
         anchor: usize,
     },
@@ -33,6 +44,16 @@ enum Frame {
 /// Parse `file` (registered as `id`). On a syntax error the error is reported and `None` is
 /// returned; duplicate keys are reported and the later value is dropped.
 pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Vec<Value>> {
+    parse_budgeted(id, file, &mut RunBudget::default(), diags)
+}
+
+/// [`parse`], charging alias expansions to the run's `budget` (SP014 when it runs out).
+pub fn parse_budgeted(
+    id: FileId,
+    file: &SourceFile,
+    budget: &mut RunBudget,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Value>> {
     let text: &str = &file.text;
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
@@ -69,7 +90,16 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             Event::Alias(aid) => {
                 match anchors.get(&aid) {
                     Some(v) => {
-                        alias_cost += count(v);
+                        let n = count(v);
+                        alias_cost += n;
+                        budget.alias_values = budget.alias_values.saturating_add(n);
+                        if budget.alias_values > RUN_ALIAS_BUDGET {
+                            diags.push(
+                                Diagnostic::new(&rules::BUDGET, span, "YAML aliases of the node files expand to too many values")
+                                    .help(format!("aliases may expand to at most {RUN_ALIAS_BUDGET} values over all node files together; write the values out")),
+                            );
+                            return None;
+                        }
                         if alias_cost > ALIAS_BUDGET {
                             diags.push(
                             Diagnostic::new(&rules::YAML_SYNTAX, span, "YAML aliases expand to too many values")
@@ -128,6 +158,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                 stack.push(Frame::Map {
                     start: span.start as usize,
                     map: Map::default(),
+                    keys: HashMap::new(),
                     pending_key: None,
                     anchor,
                 });
@@ -164,7 +195,9 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             match stack.last_mut() {
                 None => docs.push(v),
                 Some(Frame::Seq { items, .. }) => items.push(v),
-                Some(Frame::Map { map, pending_key, .. }) => match pending_key.take() {
+                Some(Frame::Map {
+                    map, keys, pending_key, ..
+                }) => match pending_key.take() {
                     None => *pending_key = Some(v),
                     Some(k) => {
                         let key = match &k.kind {
@@ -182,7 +215,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                                 continue;
                             }
                         };
-                        if let Some((first, _)) = map.entries.iter().find(|(e, _)| e.value == key) {
+                        if let Some((first, _)) = keys.get(&key).and_then(|&i| map.entries.get(i)) {
                             diags.push(
                                 Diagnostic::new(&rules::DUPLICATE_KEY, k.span, format!("duplicate key `{key}`"))
                                     .label("this key is already defined above")
@@ -190,6 +223,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                                     .help("remove one of the two entries"),
                             );
                         } else {
+                            keys.insert(key.clone(), map.entries.len());
                             map.entries.push((Spanned::new(key, k.span), v));
                         }
                     }
