@@ -424,7 +424,7 @@ fn stackstate_value(v: &Value, what: &str, diags: &mut Diagnostics) -> Option<Sp
     }
 }
 
-fn lower_release(file: FileId, rel: &str, doc: &Value, diags: &mut Diagnostics) -> Option<Release> {
+pub(crate) fn lower_release(file: FileId, rel: &str, doc: &Value, diags: &mut Diagnostics) -> Option<Release> {
     let mut f = Fields::new(doc, "a release", diags)?;
     let version_text = match f.raw("version") {
         Some(v) => version_value(v, "the release version", diags),

@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod date;
+pub mod journal;
 pub mod load;
 pub mod render;
 pub mod rules;
