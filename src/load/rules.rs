@@ -115,6 +115,13 @@ pub const NODE_FILE_EXTENSION: Rule = Rule {
     summary: "A file under `nodes/` ending in `.json` or an upper-case `.YAML`/`.YML`: only `.yaml` and `.yml` are read, so its nodes would silently be missing.",
     example: "nodes/views.json, nodes/views.YAML",
 };
+pub const INEXACT_NUMBER: Rule = Rule {
+    code: "SP018",
+    name: "inexact-number",
+    severity: Severity::Error,
+    summary: "A YAML number that the STJ cannot hold as written: infinite or NaN (JSON has neither), an integer beyond 64 bits, or a decimal with more digits than a double keeps. It would silently become `null` or another number.",
+    example: "threshold: 1e999",
+};
 
 pub const RULES: &[&Rule] = &[
     &IO_ERROR,
@@ -133,4 +140,5 @@ pub const RULES: &[&Rule] = &[
     &BUDGET,
     &MISPLACED_NODE_FILE,
     &NODE_FILE_EXTENSION,
+    &INEXACT_NUMBER,
 ];

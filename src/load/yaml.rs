@@ -216,7 +216,15 @@ fn parse_text(
             Event::Scalar(value, style, anchor, tag) => {
                 let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let kind = if style == ScalarStyle::Plain && !forced_str {
-                    plain_scalar(&value)
+                    let k = plain_scalar(&value);
+                    if let Some(why) = inexact_number(&value, &k) {
+                        diags.push(
+                            Diagnostic::new(&rules::INEXACT_NUMBER, span, format!("the number `{value}` {why}"))
+                                .label("not exactly representable")
+                                .help("write a number that fits (64-bit integer, or at most 17 significant digits), or quote it to make it text"),
+                        );
+                    }
+                    k
                 } else {
                     Kind::Str(value.into_owned())
                 };
@@ -336,6 +344,38 @@ fn count(v: &Value) -> usize {
         Kind::Map(m) => 1 + m.entries.iter().map(|(_, v)| 1 + count(v)).sum::<usize>(),
         _ => 1,
     }
+}
+
+/// Why a plain scalar resolved to a number cannot be written into the STJ as it is written
+/// (JSON has no infinity or NaN; the STJ holds 64-bit integers and doubles): `None` when exact.
+fn inexact_number(written: &str, kind: &Kind) -> Option<&'static str> {
+    let digits = written.strip_prefix(['-', '+']).unwrap_or(written);
+    match kind {
+        Kind::Float(f) if f.is_nan() => Some("is not a number (NaN), which JSON cannot hold"),
+        Kind::Float(f) if f.is_infinite() => Some("is infinite (or too large for a double), which JSON cannot hold"),
+        Kind::Float(f) => {
+            let (mantissa, _) = digits.split_once(['e', 'E']).unwrap_or((digits, ""));
+            let significant: String = mantissa
+                .chars()
+                .filter(char::is_ascii_digit)
+                .skip_while(|&c| c == '0')
+                .collect();
+            let significant = significant.trim_end_matches('0');
+            if *f == 0.0 && !significant.is_empty() {
+                Some("is too small for a double and would become 0")
+            } else if significant.len() > 17 {
+                Some("has more significant digits than a double holds, so it would change")
+            } else {
+                None
+            }
+        }
+        // Plain digits that did not fit an i64 were read as a double: precision is lost.
+        Kind::Str(_) | Kind::Int(_) | Kind::Null | Kind::Bool(_) | Kind::Seq(_) | Kind::Map(_) => None,
+    }
+    .or_else(|| {
+        (matches!(kind, Kind::Float(_)) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some("is outside the 64-bit integer range")
+    })
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
@@ -477,6 +517,34 @@ mod tests {
         // Quadratic duplicate detection took 27 s here; linear takes well under a second even
         // in a debug build. The bound is loose so that a slow machine does not fail it.
         assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn numbers_that_would_change_are_refused() {
+        for bad in [
+            "1e999",
+            ".nan",
+            "-.inf",
+            "123456789012345678901234567890",
+            "1e-999",
+            "0.1000000000000000055511151231257827",
+        ] {
+            let (_, _, diags) = load(&format!("v: {bad}\n"));
+            assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["SP018"], "{bad}");
+        }
+        for ok in [
+            "1e3",
+            "0.1",
+            "-3",
+            "9223372036854775807",
+            "4.3.0",
+            "\"1e999\"",
+            "0.0",
+            "1.5e-300",
+        ] {
+            let (_, _, diags) = load(&format!("v: {ok}\n"));
+            assert!(diags.is_empty(), "{ok}: {diags:?}");
+        }
     }
 
     #[test]
