@@ -259,3 +259,22 @@ fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
 fn dir_size(dir: &Path) -> u64 {
     snapshot(dir).iter().map(|(_, b)| b.len() as u64).sum()
 }
+
+#[test]
+fn import_removes_the_staging_directories_of_killed_runs_only() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut child = Command::new("true").spawn().unwrap_or_else(|e| panic!("{e}"));
+    let dead = child.id();
+    let _ = child.wait();
+    let stale = tmp.path().join(format!(".stackpack-import-{dead}-abc123"));
+    std::fs::create_dir_all(stale.join("nodes")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(stale.join("nodes/x.yaml"), vec![b'x'; 1 << 20]).unwrap_or_else(|e| panic!("{e}"));
+    let live = tmp.path().join(format!(".stackpack-import-{}-def456", std::process::id()));
+    std::fs::create_dir_all(&live).unwrap_or_else(|e| panic!("{e}"));
+    let src = helpers::root().join("tests/fixtures/classic/minimal");
+    let o = run(tmp.path(), &["import", &src.to_string_lossy(), "--out", "imported", "--version", "1.0.0"]);
+    assert_eq!(o.code, 0, "{}", o.all);
+    assert!(tmp.path().join("imported/stackpack.toml").is_file(), "{}", o.all);
+    assert!(!stale.exists(), "the killed run's staging directory is still there");
+    assert!(live.exists(), "a running import's staging directory was removed");
+}
