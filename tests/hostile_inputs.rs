@@ -269,12 +269,39 @@ fn import_removes_the_staging_directories_of_killed_runs_only() {
     let stale = tmp.path().join(format!(".stackpack-import-{dead}-abc123"));
     std::fs::create_dir_all(stale.join("nodes")).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(stale.join("nodes/x.yaml"), vec![b'x'; 1 << 20]).unwrap_or_else(|e| panic!("{e}"));
-    let live = tmp.path().join(format!(".stackpack-import-{}-def456", std::process::id()));
+    let live = tmp
+        .path()
+        .join(format!(".stackpack-import-{}-def456", std::process::id()));
     std::fs::create_dir_all(&live).unwrap_or_else(|e| panic!("{e}"));
     let src = helpers::root().join("tests/fixtures/classic/minimal");
-    let o = run(tmp.path(), &["import", &src.to_string_lossy(), "--out", "imported", "--version", "1.0.0"]);
+    let o = run(
+        tmp.path(),
+        &[
+            "import",
+            &src.to_string_lossy(),
+            "--out",
+            "imported",
+            "--version",
+            "1.0.0",
+        ],
+    );
     assert_eq!(o.code, 0, "{}", o.all);
     assert!(tmp.path().join("imported/stackpack.toml").is_file(), "{}", o.all);
     assert!(!stale.exists(), "the killed run's staging directory is still there");
     assert!(live.exists(), "a running import's staging directory was removed");
+}
+
+#[test]
+fn a_logo_that_is_a_directory_fails_the_build() {
+    let (tmp, pack) = example();
+    let logo = pack.join("resources/logo.png");
+    std::fs::remove_file(&logo).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&logo).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(logo.join("a.txt"), "x").unwrap_or_else(|e| panic!("{e}"));
+    let o = run(&pack, &["build", ".", "--out", "../out"]);
+    assert_coded(&o, "logo directory", "SP013");
+    assert!(
+        !tmp.path().join("out").exists(),
+        "an archive without its logo was written"
+    );
 }

@@ -1103,7 +1103,9 @@ pub fn remove_stale_imports(dir: &std::path::Path) -> usize {
     let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else { continue };
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
         let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
         let alive = match pid {
             // SAFETY: signal 0 only checks that the process exists.
