@@ -265,7 +265,7 @@ pub fn push_refusal(diags: &mut Diagnostics, shown: String, rel: &str, r: safe::
         .help("replace it with a regular file"),
         safe::Refusal::Budget(m) => Diagnostic::at_path(&rules::BUDGET, shown, format!("`{rel}` was not read: {m}"))
             .help("split the pack, or remove files that do not belong in it"),
-        safe::Refusal::Io(_, m) => Diagnostic::at_path(&rules::IO_ERROR, shown, format!("`{rel}`: {m}")),
+        safe::Refusal::Io(_, m) => Diagnostic::at_path(&rules::IO_ERROR, shown, format!("cannot read `{rel}`: {m}")),
     };
     diags.push(d);
 }

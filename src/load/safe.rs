@@ -159,12 +159,12 @@ pub struct Opened {
     pub id: (u64, u64),
 }
 
-fn io_refusal(e: std::io::Error, what: &str) -> Refusal {
+fn io_refusal(e: std::io::Error, _what: &str) -> Refusal {
     // ELOOP: the last component became a symlink between the check and the open.
     if e.raw_os_error() == Some(libc::ELOOP) {
         return Refusal::Escapes;
     }
-    Refusal::Io(e.kind(), format!("cannot {what}: {e}"))
+    Refusal::Io(e.kind(), e.to_string())
 }
 
 /// Open `path` for reading, refusing anything outside `canonical_root` and anything that is not
