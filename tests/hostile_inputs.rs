@@ -305,3 +305,29 @@ fn a_logo_that_is_a_directory_fails_the_build() {
         "an archive without its logo was written"
     );
 }
+
+#[test]
+fn a_fifo_manifest_or_node_file_hangs_no_command() {
+    let (_tmp, pack) = example();
+    let m = pack.join("stackpack.toml");
+    let saved = std::fs::read(&m).unwrap_or_default();
+    std::fs::remove_file(&m).unwrap_or_else(|e| panic!("{e}"));
+    mkfifo(&m);
+    for args in [
+        vec!["lint", "."],
+        vec!["build", ".", "--out", "../out"],
+        vec!["release", "."],
+        vec!["release-notes", "."],
+        vec!["changelog", "add", ".", "--kind", "bugfix", "x"],
+    ] {
+        let o = run(&pack, &args);
+        assert_coded(&o, &format!("fifo manifest: {}", args.join(" ")), "SP013");
+    }
+    std::fs::remove_file(&m).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(&m, saved).unwrap_or_else(|e| panic!("{e}"));
+    let node = pack.join("nodes/views.yaml");
+    std::fs::remove_file(&node).unwrap_or_else(|e| panic!("{e}"));
+    mkfifo(&node);
+    let o = run(&pack, &["lint", "."]);
+    assert_coded(&o, "fifo node file", "SP013");
+}

@@ -550,6 +550,25 @@ impl std::error::Error for LoadError {}
 #[cfg(test)]
 mod tests {
     #[test]
+    fn a_file_swapped_for_a_link_after_the_walk_is_not_read() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().join("pack");
+        let outside = tmp.path().join("secret");
+        std::fs::create_dir_all(root.join("resources")).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(&outside, "SECRET").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(root.join("resources/a.md"), "fine").unwrap_or_else(|e| panic!("{e}"));
+        let canonical = root.canonicalize().unwrap_or_else(|e| panic!("{e}"));
+        let mut diags = crate::diag::Diagnostics::new();
+        let files = super::discover(&root, &canonical, &mut diags).unwrap_or_default();
+        assert!(diags.is_empty());
+        // Time of check passed; now the file becomes a link out of the pack.
+        std::fs::remove_file(root.join("resources/a.md")).unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(&outside, root.join("resources/a.md")).unwrap_or_else(|e| panic!("{e}"));
+        let f = files.get("resources/a.md").unwrap_or_else(|| panic!("walked"));
+        assert_eq!(f.read().err(), Some(super::safe::Refusal::Escapes));
+    }
+
+    #[test]
     fn node_kind_keys_match_the_model() {
         let model: Vec<&str> = crate::model::kind::NodeKind::ALL.iter().map(|k| k.key()).collect();
         assert_eq!(model, super::NODE_KIND_KEYS);
