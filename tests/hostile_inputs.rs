@@ -207,6 +207,7 @@ fn the_alias_budget_is_per_run_not_per_file() {
     }
     let o = run(&pack, &["lint", "."]);
     assert_coded(&o, "300 alias files", "SP014");
+    assert_eq!(o.all.matches("SP014").count(), 1, "reported once per run: {}", o.all);
 }
 
 #[test]

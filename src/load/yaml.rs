@@ -21,6 +21,8 @@ pub const RUN_ALIAS_BUDGET: usize = 1_000_000;
 pub struct RunBudget {
     /// Values expanded from aliases so far.
     pub alias_values: usize,
+    /// The exhausted budget was reported (once per run; later files stop silently).
+    pub reported: bool,
 }
 /// Deepest nesting accepted (protects the recursive consumers of the tree).
 const MAX_DEPTH: usize = 256;
@@ -81,9 +83,10 @@ pub fn parse_budgeted(
             let mut scratch = Diagnostics::new();
             let mut b2 = RunBudget {
                 alias_values: budget.alias_values,
+                reported: budget.reported,
             };
             if let Some(docs) = parse_text(id, file, &repaired, &colmap, &mut b2, &mut scratch) {
-                budget.alias_values = b2.alias_values;
+                *budget = b2;
                 diags.push(tab_finding(id, file, line, tab_at));
                 diags.extend(scratch);
                 return Some(docs);
@@ -190,6 +193,9 @@ fn parse_text(
                         alias_cost += n;
                         budget.alias_values = budget.alias_values.saturating_add(n);
                         if budget.alias_values > RUN_ALIAS_BUDGET {
+                            if std::mem::replace(&mut budget.reported, true) {
+                                return None;
+                            }
                             diags.push(
                                 Diagnostic::new(&rules::BUDGET, span, "YAML aliases of the node files expand to too many values")
                                     .help(format!("aliases may expand to at most {RUN_ALIAS_BUDGET} values over all node files together; write the values out")),
