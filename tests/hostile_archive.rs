@@ -118,7 +118,7 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, Duration) {
     let start = Instant::now();
     let out = Command::new("sh")
         .arg("-c")
-        .arg("ulimit -v 2097152; exec \"$0\" \"$@\"")
+        .arg("ulimit -v 2097152; exec timeout 30 \"$0\" \"$@\"")
         .arg(env!("CARGO_BIN_EXE_stackpack"))
         .args(args)
         .current_dir(dir)
@@ -185,6 +185,29 @@ fn a_small_archive_inflating_to_a_gib_is_refused_quickly_within_2_gib() {
         assert!(code == 1 || code == 2, "{cmd:?}: exit {code} (134 is a crash): {out}");
         assert!(out.contains("SP806"), "{cmd:?}: {out}");
         assert!(took < Duration::from_secs(20), "{cmd:?}: {took:?}");
+    }
+    assert!(!tmp.path().join("imported").exists());
+}
+
+#[test]
+fn a_fifo_or_device_given_as_the_archive_is_refused_without_blocking() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let fifo = tmp.path().join("f.sts");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap_or_default();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("z.sts")).unwrap_or_else(|e| panic!("{e}"));
+    for name in ["f.sts", "z.sts"] {
+        for cmd in [
+            vec!["inspect", name],
+            vec!["lint", name],
+            vec!["import", name, "--out", "imported"],
+            vec!["diff", name, name],
+        ] {
+            let (code, out, took) = run(tmp.path(), &cmd);
+            assert_eq!(code, 2, "{cmd:?}: {out}");
+            assert!(took < Duration::from_secs(5), "{cmd:?}: {took:?}");
+        }
     }
     assert!(!tmp.path().join("imported").exists());
 }
