@@ -28,6 +28,11 @@ pub struct Limits {
 }
 
 pub const MIB: u64 = 1024 * 1024;
+/// Most an archive may expand, as total uncompressed bytes per archive byte, once it holds more
+/// than [`RATIO_FLOOR`]. Real packs (PNG, JSON, Groovy) stay far below 20:1; a few hundred KB
+/// that inflate to a GiB are a decompression bomb even under the size caps.
+pub const MAX_RATIO: u64 = 200;
+pub const RATIO_FLOOR: u64 = 64 * MIB;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -122,7 +127,8 @@ fn shown(name: &str) -> String {
 /// are diagnostics; `Ok(None)` means the archive was refused (at least one error was pushed),
 /// `Ok(Some(entries))` the entries sorted by path.
 pub fn read_archive(path: &Path, limits: &Limits, diags: &mut Diagnostics) -> std::io::Result<Option<Vec<Entry>>> {
-    let file = std::fs::File::open(path)?;
+    // A FIFO or device given as the archive is refused without blocking.
+    let file = crate::load::safe::open_regular(path).map_err(std::io::Error::from)?;
     let display = path.to_string_lossy().to_string();
     Ok(read_from(std::io::BufReader::new(file), &display, limits, diags))
 }
@@ -134,7 +140,20 @@ pub fn read_from<R: Read + Seek>(
     limits: &Limits,
     diags: &mut Diagnostics,
 ) -> Option<Vec<Entry>> {
-    let declared_entries = eocd_entry_count(&mut reader);
+    let stored_names = central_names(&mut reader, limits.max_entries);
+    let archive_len = reader.seek(std::io::SeekFrom::End(0)).unwrap_or(0);
+    let _ = reader.seek(std::io::SeekFrom::Start(0));
+    if stored_names.as_ref().is_some_and(|n| n.len() > limits.max_entries) {
+        diags.push(
+            Diagnostic::at_path(
+                &rules::ARCHIVE_TOO_LARGE,
+                display,
+                format!("`{display}` has more than the {} entries allowed", limits.max_entries),
+            )
+            .help("a StackPack holds tens of files; check that this is the right archive"),
+        );
+        return None;
+    }
     let mut zip = match zip::ZipArchive::new(reader) {
         Ok(z) => z,
         Err(e) => {
@@ -165,20 +184,35 @@ pub fn read_from<R: Read + Seek>(
         return None;
     }
 
-    // The zip reader keeps one entry per name; the end record tells how many were stored.
-    if let Some(n) = declared_entries {
-        if usize::from(n) > zip.len() && n != u16::MAX {
-            diags.push(
-                Diagnostic::at_path(
-                    &rules::ARCHIVE_DUPLICATE_ENTRY,
-                    display,
-                    format!(
-                        "`{display}` stores {n} entries under {} distinct path(s): some paths occur more than once",
-                        zip.len()
-                    ),
-                )
-                .help("rebuild the archive so that every path is stored once"),
-            );
+    // The zip reader keeps one entry per name: duplicates are found in the central directory
+    // itself (zip64 included), before any entry is read.
+    if let Some(names) = &stored_names {
+        let mut seen = BTreeSet::new();
+        let mut dups = BTreeSet::new();
+        for raw in names {
+            let name = String::from_utf8_lossy(raw);
+            if name.ends_with('/') {
+                continue; // a directory
+            }
+            let norm = normalized(&name);
+            if !norm.is_empty() && !seen.insert(norm.clone()) {
+                dups.insert(norm);
+            }
+        }
+        if !dups.is_empty() {
+            for norm in &dups {
+                diags.push(
+                    Diagnostic::at_path(
+                        &rules::ARCHIVE_DUPLICATE_ENTRY,
+                        entry_display(display, &shown(norm)),
+                        format!(
+                            "archive entry `{}` is stored more than once in the central directory; which copy a reader takes is undefined",
+                            shown(norm)
+                        ),
+                    )
+                    .help("rebuild the archive so that every path is stored once"),
+                );
+            }
             return None;
         }
     }
@@ -307,6 +341,23 @@ pub fn read_from<R: Read + Seek>(
                     );
                     return None;
                 }
+                if total > RATIO_FLOOR && total / archive_len.max(1) > MAX_RATIO {
+                    diags.push(
+                        Diagnostic::at_path(
+                            &rules::ARCHIVE_RATIO,
+                            display,
+                            format!(
+                                "`{display}` ({}) decompresses to more than {} times its size; reading stopped at `{}`",
+                                human_size(archive_len),
+                                MAX_RATIO,
+                                shown(&norm)
+                            ),
+                        )
+                        .label("possible decompression bomb")
+                        .help("real packs hold images and JSON, which compress far less; rebuild the archive from sources"),
+                    );
+                    return None;
+                }
                 keep.push((i, norm));
             }
         }
@@ -315,8 +366,10 @@ pub fn read_from<R: Read + Seek>(
         return None;
     }
 
-    // Pass 2: the content of entries whose real size is now known to fit.
+    // Pass 2: the content of entries whose real size is now known to fit. The total is counted
+    // again: what pass 2 reads is what is held in memory.
     let mut entries = Vec::with_capacity(keep.len());
+    let mut total2: u64 = 0;
     for (i, norm) in keep {
         let read = zip.by_index(i).map_err(std::io::Error::other).and_then(|f| {
             let mut bytes = Vec::new();
@@ -325,13 +378,21 @@ pub fn read_from<R: Read + Seek>(
             Ok(bytes)
         });
         match read {
-            Ok(bytes) if bytes.len() as u64 <= limits.max_entry_size => entries.push(Entry {
-                path: norm,
-                size: bytes.len() as u64,
-                bytes,
-            }),
+            Ok(bytes)
+                if bytes.len() as u64 <= limits.max_entry_size && {
+                    total2 = total2.saturating_add(bytes.len() as u64);
+                    total2 <= limits.max_total_size
+                } =>
+            {
+                entries.push(Entry {
+                    path: norm,
+                    size: bytes.len() as u64,
+                    bytes,
+                })
+            }
             Ok(_) => {
-                // The entry grew between the passes (a reader that is not a plain file).
+                // The entry grew between the passes (a reader that is not a plain file), or the
+                // total no longer fits.
                 diags.push(Diagnostic::at_path(
                     &rules::ARCHIVE_ENTRY_TOO_LARGE,
                     entry_display(display, &shown(&norm)),
@@ -353,19 +414,98 @@ pub fn read_from<R: Read + Seek>(
     Some(entries)
 }
 
-/// The entry count of the end-of-central-directory record (the last `PK\x05\x06` within the
-/// final 64 KiB + 22 bytes), or `None` when it cannot be found. Leaves the reader at the start.
-fn eocd_entry_count<R: Read + Seek>(r: &mut R) -> Option<u16> {
-    let len = r.seek(std::io::SeekFrom::End(0)).ok()?;
-    let tail_len = len.min(65_535 + 22);
-    r.seek(std::io::SeekFrom::Start(len - tail_len)).ok()?;
-    let mut tail = vec![0u8; tail_len as usize];
-    let read = r.read_exact(&mut tail);
+/// The names stored in the central directory itself, in order, duplicates included (the zip
+/// reader keeps one entry per name, so duplicates are only visible here). Follows the zip64
+/// end record when the classic one says "see zip64" (0xFFFF entries / 0xFFFFFFFF offsets).
+/// `None` when the directory cannot be located or is malformed (the zip reader then reports
+/// the archive as unreadable); at most `max + 1` names are read. Leaves the reader at the start.
+fn central_names<R: Read + Seek>(r: &mut R, max: usize) -> Option<Vec<Vec<u8>>> {
+    let out = central_names_inner(r, max);
     r.seek(std::io::SeekFrom::Start(0)).ok()?;
-    read.ok()?;
+    out
+}
+
+fn le16(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at + 2).map(|x| u64::from(u16::from_le_bytes([x[0], x[1]])))
+}
+fn le32(b: &[u8], at: usize) -> Option<u64> {
+    b.get(at..at + 4)
+        .map(|x| u64::from(u32::from_le_bytes([x[0], x[1], x[2], x[3]])))
+}
+fn le64(b: &[u8], at: usize) -> Option<u64> {
+    let x = b.get(at..at + 8)?;
+    Some(u64::from_le_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]))
+}
+
+fn central_names_inner<R: Read + Seek>(r: &mut R, max: usize) -> Option<Vec<Vec<u8>>> {
+    let len = r.seek(std::io::SeekFrom::End(0)).ok()?;
+    let tail_len = len.min(65_535 + 22 + 20);
+    let tail_start = len - tail_len;
+    r.seek(std::io::SeekFrom::Start(tail_start)).ok()?;
+    let mut tail = vec![0u8; usize::try_from(tail_len).ok()?];
+    r.read_exact(&mut tail).ok()?;
     let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
-    let b = tail.get(at + 10..at + 12)?;
-    Some(u16::from_le_bytes([b[0], b[1]]))
+    let mut count = le16(&tail, at + 10)?;
+    let mut cd_size = le32(&tail, at + 12)?;
+    let mut cd_offset = le32(&tail, at + 16)?;
+    let eocd_pos = tail_start + at as u64;
+    let mut cd_end = eocd_pos;
+    if count == 0xFFFF || cd_size == 0xFFFF_FFFF || cd_offset == 0xFFFF_FFFF {
+        // Zip64: the locator is the 20 bytes before the end record.
+        let loc = at.checked_sub(20)?;
+        if tail.get(loc..loc + 4)? != b"PK\x06\x07" {
+            return None;
+        }
+        let z64 = le64(&tail, loc + 8)?;
+        if z64 >= len {
+            return None;
+        }
+        r.seek(std::io::SeekFrom::Start(z64)).ok()?;
+        let mut rec = [0u8; 56];
+        r.read_exact(&mut rec).ok()?;
+        if &rec[0..4] != b"PK\x06\x06" {
+            return None;
+        }
+        count = le64(&rec, 32)?;
+        cd_size = le64(&rec, 40)?;
+        cd_offset = le64(&rec, 48)?;
+        cd_end = z64;
+    }
+    if count > max as u64 + 1 || cd_size > len {
+        // Too many to list: the entry-count cap reports it; a lying size: malformed.
+        return (count > max as u64 + 1).then(|| vec![Vec::new(); max + 1]);
+    }
+    // A prefix before the archive (self-extractors) shifts every offset: the directory ends
+    // where the end records begin.
+    let start = if cd_offset + cd_size == cd_end {
+        cd_offset
+    } else {
+        cd_end.checked_sub(cd_size)?
+    };
+    r.seek(std::io::SeekFrom::Start(start)).ok()?;
+    let mut cd = vec![0u8; usize::try_from(cd_size).ok()?];
+    r.read_exact(&mut cd).ok()?;
+    let mut names = Vec::new();
+    let mut p = 0usize;
+    for _ in 0..count {
+        if cd.get(p..p + 4)? != b"PK\x01\x02" {
+            return None;
+        }
+        let n = usize::try_from(le16(&cd, p + 28)?).ok()?;
+        let e = usize::try_from(le16(&cd, p + 30)?).ok()?;
+        let c = usize::try_from(le16(&cd, p + 32)?).ok()?;
+        names.push(cd.get(p + 46..p + 46 + n)?.to_vec());
+        p = p.checked_add(46 + n + e + c)?;
+    }
+    Some(names)
+}
+
+/// A name as the reader files it: `/`-joined non-empty segments other than `.`.
+fn normalized(name: &str) -> String {
+    name.split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 /// `268435456` → `256 MiB`.

@@ -121,6 +121,14 @@ pub const UNREADABLE: Rule = Rule {
     example: "[archive] include = [\"provisioning/lib\"] without that directory",
 };
 
+pub const ARCHIVE_RATIO: Rule = Rule {
+    code: "SP806",
+    name: "archive-inflation-ratio",
+    severity: Severity::Error,
+    summary: "An archive whose entries decompress to more than 200 times its size (beyond 64 MiB): a decompression bomb under the size caps; reading stops there.",
+    example: "a 463 KB .sts holding 4 entries of 255 MiB of zeros",
+};
+
 pub const RULES: &[&Rule] = &[
     &ARCHIVE_UNREADABLE,
     &ARCHIVE_UNSAFE_NAME,
@@ -128,6 +136,7 @@ pub const RULES: &[&Rule] = &[
     &ARCHIVE_TOO_LARGE,
     &ARCHIVE_SYMLINK,
     &ARCHIVE_DUPLICATE_ENTRY,
+    &ARCHIVE_RATIO,
     &UNRESOLVED_REFERENCE,
     &CROSS_FILE_REFERENCE,
     &UNSAFE_INCLUDE_PATH,

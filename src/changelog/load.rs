@@ -1,13 +1,13 @@
 //! Reading a changelog directory into the typed [`Changelog`], with located diagnostics.
 
 use super::rules;
+use super::seam::PackSeam;
 use super::{ChangeKind, Changelog, Entry, Fragment, Release, VersionBump};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::load::paths::normalize;
 use crate::load::rules as load_rules;
 use crate::load::tree::{Fields, Kind, Map, Value};
 use crate::model::version::parse_stackstate;
-use crate::model::{Manifest, Pack};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
@@ -31,9 +31,11 @@ pub struct Location {
 
 /// Validate the manifest's `changelog` path: relative, `/`-separated, and at most one `..` at
 /// the start (a directory beside the pack, as in the example repository). Reports SP600.
-pub fn locate(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Option<Location> {
-    let raw = &manifest.changelog;
-    let explicit = raw.span != manifest.span;
+pub fn locate(pack: &dyn PackSeam, diags: &mut Diagnostics) -> Option<Location> {
+    let root = pack.root();
+    let dir = pack.changelog_dir();
+    let raw = &dir.path;
+    let explicit = dir.explicit;
     let (up, rest) = match raw.value.strip_prefix("../") {
         Some(rest) => (true, rest),
         None => (false, raw.value.as_str()),
@@ -66,30 +68,24 @@ pub fn locate(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Opti
     })
 }
 
-/// Load the changelog of `pack`, registering its files in `pack.sources`. `None` when the pack
-/// has no changelog directory (or its path is refused, which is reported).
-pub fn load_for(pack: &mut Pack, diags: &mut Diagnostics) -> Option<Changelog> {
-    load(
-        &pack.root,
-        &pack.canonical_root,
-        &pack.manifest,
-        &mut pack.sources,
-        diags,
-    )
+/// Load the changelog of `pack`, registering its files in the pack's source map. `None` when
+/// the pack has no changelog directory (or its path is refused, which is reported).
+pub fn load_for(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelog> {
+    load(pack, diags)
 }
 
-/// Load the changelog named by `manifest` for the pack in `root`. Its files are registered in
-/// `sources` so that every finding is located. `None` when the pack has no changelog (or its
+/// Load the changelog the manifest of `pack` names. Its files are registered in the pack's
+/// source map so that every finding is located. `None` when the pack has no changelog (or its
 /// path is refused, which is reported).
-pub fn load(
-    root: &Path,
-    canonical_root: &Path,
-    manifest: &Manifest,
-    sources: &mut SourceMap,
-    diags: &mut Diagnostics,
-) -> Option<Changelog> {
-    let loc = locate(root, manifest, diags)?;
-    let raw = &manifest.changelog;
+pub fn load(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelog> {
+    let loc = locate(pack, diags)?;
+    let root = pack.root().to_path_buf();
+    let root = root.as_path();
+    let canonical_root = pack.canonical_root().to_path_buf();
+    let canonical_root = canonical_root.as_path();
+    let dir = pack.changelog_dir();
+    let raw = &dir.path;
+    let sources = pack.sources_mut();
     if !loc.dir.is_dir() {
         if loc.explicit {
             diags.push(
@@ -144,9 +140,19 @@ pub fn load(
         releases: Vec::new(),
         fragments: Vec::new(),
     };
+    let budget = crate::load::Budget::default();
+    let mut aliases = crate::load::yaml::RunBudget::default();
     let settings_path = loc.dir.join(SETTINGS_FILE);
     if settings_path.is_file() {
-        if let Some((_, doc)) = read_yaml(root, &loc, &canonical, SETTINGS_FILE, sources, diags) {
+        if let Some((_, doc)) = read_yaml(
+            root,
+            &loc,
+            &canonical,
+            SETTINGS_FILE,
+            sources,
+            (&budget, &mut aliases),
+            diags,
+        ) {
             if let Some(mut f) = Fields::new(&doc, "the changelog settings", diags) {
                 cl.title = f.opt_str("title", diags);
                 if let Some((m, _)) = f.opt_map("labels", diags) {
@@ -160,14 +166,14 @@ pub fn load(
         }
     }
     for rel in list_yaml(&loc.dir, RELEASES_DIR, diags) {
-        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, diags) {
+        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, (&budget, &mut aliases), diags) {
             if let Some(r) = lower_release(id, &rel, &doc, diags) {
                 cl.releases.push(r);
             }
         }
     }
     for rel in list_yaml(&loc.dir, UNRELEASED_DIR, diags) {
-        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, diags) {
+        if let Some((id, doc)) = read_yaml(root, &loc, &canonical, &rel, sources, (&budget, &mut aliases), diags) {
             if let Some(entry) = lower_entry(&doc, "a changelog fragment", diags) {
                 cl.fragments.push(Fragment {
                     file: id,
@@ -237,6 +243,7 @@ fn read_yaml(
     canonical_dir: &Path,
     rel: &str,
     sources: &mut SourceMap,
+    (budget, aliases): (&crate::load::Budget, &mut crate::load::yaml::RunBudget),
     diags: &mut Diagnostics,
 ) -> Option<(FileId, Value)> {
     let path = loc.dir.join(rel);
@@ -255,7 +262,9 @@ fn read_yaml(
             return None;
         }
     }
-    let text = match std::fs::read(&path) {
+    // Through the pack's safe reader: a FIFO or device named `*.yaml` is refused unopened
+    // (SP013) instead of blocking the command, and the run's byte budget applies.
+    let text = match crate::load::safe::read_in(canonical_dir, &path, budget) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(t) => t,
             Err(_) => {
@@ -266,17 +275,24 @@ fn read_yaml(
                 return None;
             }
         },
-        Err(e) => {
-            diags.push(Diagnostic::at_path(
-                &load_rules::IO_ERROR,
-                shown,
-                format!("cannot read `{rel}`: {e}"),
-            ));
+        Err(crate::load::safe::Refusal::Escapes) => {
+            diags.push(
+                Diagnostic::at_path(
+                    &rules::CHANGELOG_PATH,
+                    shown,
+                    format!("`{rel}` is a symlink to a file outside the changelog directory"),
+                )
+                .help("copy the file into the changelog directory instead of linking to it"),
+            );
+            return None;
+        }
+        Err(r) => {
+            crate::load::push_refusal(diags, shown, rel, r);
             return None;
         }
     };
     let id = sources.add(shown, Some(&path), text);
-    let docs = crate::load::yaml::parse(id, sources.file(id), diags)?;
+    let docs = crate::load::yaml::parse_budgeted(id, sources.file(id), aliases, diags)?;
     let mut docs = docs.into_iter();
     match (docs.next(), docs.next()) {
         (Some(doc), None) => Some((id, doc)),
@@ -408,7 +424,7 @@ fn stackstate_value(v: &Value, what: &str, diags: &mut Diagnostics) -> Option<Sp
     }
 }
 
-fn lower_release(file: FileId, rel: &str, doc: &Value, diags: &mut Diagnostics) -> Option<Release> {
+pub(crate) fn lower_release(file: FileId, rel: &str, doc: &Value, diags: &mut Diagnostics) -> Option<Release> {
     let mut f = Fields::new(doc, "a release", diags)?;
     let version_text = match f.raw("version") {
         Some(v) => version_value(v, "the release version", diags),

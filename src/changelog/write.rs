@@ -1,16 +1,15 @@
 //! The commands that write the changelog: `changelog add` (a fragment) and `release` (fragments
 //! folded into a release file, manifest version updated). Every write is atomic: files are
-//! written as temporary files beside their destination and renamed; `release` undoes the steps
-//! already done when a later one fails, so the tree holds all of the changes or none.
+//! written as staged files beside their destination and renamed; `release` goes through a
+//! journal ([`super::journal`]), so the tree holds all of the changes or none, even after a kill.
 
 use super::check::MissingBump;
 use super::load::{RELEASES_DIR, UNRELEASED_DIR};
+use super::seam::PackSeam;
 use super::{date, Bump, ChangeKind, Changelog, Entry, VersionBump};
-use crate::model::Pack;
 use semver::Version;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// What a fragment says.
@@ -195,12 +194,25 @@ fn write_new_file(dir: &Path, stem: &str, text: &str) -> Result<PathBuf, WriteEr
         if path.exists() {
             continue;
         }
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a file in", dir, e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| io("write", tmp.path(), e))?;
-        match tmp.persist_noclobber(&path) {
-            Ok(_) => return Ok(path),
-            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(io("write", &path, e.error)),
+        // Staged under a name `recover` knows, then linked into place without clobbering: a
+        // kill leaves either no fragment or the whole fragment (plus a staged file the next
+        // command removes).
+        let staged = dir.join(format!(
+            "{}{}-{name_n}",
+            super::journal::STAGED_PREFIX,
+            std::process::id(),
+            name_n = n
+        ));
+        super::journal::write_synced(&staged, text.as_bytes()).map_err(|e| {
+            let _ = std::fs::remove_file(&staged);
+            io("write", &staged, e)
+        })?;
+        let linked = std::fs::hard_link(&staged, &path);
+        let _ = std::fs::remove_file(&staged);
+        match linked {
+            Ok(()) => return Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(io("write", &path, e)),
         }
     }
     Err(WriteError::Io(format!(
@@ -264,7 +276,7 @@ pub struct Released {
 }
 
 /// The version `release` will produce.
-pub fn release_version(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Version, WriteError> {
+pub fn release_version(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Result<Version, WriteError> {
     let needed = super::bump_for(cl.fragments.iter().map(|f| &f.entry.kind.value));
     if let Some(b) = opts.bump {
         if b < needed {
@@ -282,8 +294,9 @@ pub fn release_version(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Re
             )));
         }
     }
-    let next = cl.next_version(&pack.manifest.version.value, opts.bump);
-    let m = &pack.manifest.version.value;
+    let current = pack.version();
+    let next = cl.next_version(&current.value, opts.bump);
+    let m = &current.value;
     let m_release = Version::new(m.major, m.minor, m.patch);
     // A manifest already set ahead (by hand, or as a snapshot of the next version) is kept when
     // the version is chosen automatically and it is larger.
@@ -316,9 +329,24 @@ pub fn set_manifest_version(text: &str, version: &Version) -> Result<String, Str
     Ok(doc.to_string())
 }
 
-/// Fold the fragments into `releases/<version>.yaml`, set the manifest version, delete the
-/// fragments: all or nothing.
-pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Released, WriteError> {
+/// What `release` will write, decided and checked but not applied (`release --dry-run` prints
+/// it).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub version: Version,
+    pub date: String,
+    pub release_file: PathBuf,
+    /// The YAML of the new release file.
+    pub release_text: String,
+    pub manifest_path: PathBuf,
+    pub new_manifest: String,
+    /// Fragments folded into the release (deleted by it).
+    pub removed: Vec<PathBuf>,
+}
+
+/// Decide the release: the version, the release file, the manifest edit, and check that the
+/// history it leaves is one `lint` accepts (SP6xx). Writes nothing.
+pub fn plan(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Result<Plan, WriteError> {
     if cl.fragments.is_empty() {
         return Err(WriteError::Refused(format!(
             "nothing to release: `{}` has no fragments; add one with `stackpack changelog add`",
@@ -340,13 +368,12 @@ pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Rel
     }
     let mut fragments: Vec<&super::Fragment> = cl.fragments.iter().collect();
     fragments.sort_by_key(|f| f.entry.kind.value); // stable: file-name order within a kind
-    let mf = &pack.manifest;
     let out = ReleaseOut {
         version: version.to_string(),
         date: day.to_string(),
-        min_stackstate_version: mf.min_stackstate.as_ref().map(|v| v.value.to_string()),
-        dependencies: mf
-            .dependencies
+        min_stackstate_version: pack.min_stackstate().map(|v| v.value.to_string()),
+        dependencies: pack
+            .dependencies()
             .iter()
             .map(|d| (d.name.value.clone(), d.version.value.to_string()))
             .collect(),
@@ -354,190 +381,141 @@ pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Rel
     };
     let release_text = serde_yaml::to_string(&out).map_err(|e| WriteError::Io(e.to_string()))?;
 
-    let manifest_path = pack.root.join(crate::load::MANIFEST);
-    let old_manifest = std::fs::read_to_string(&manifest_path).map_err(|e| io("read", &manifest_path, e))?;
-    let new_manifest = set_manifest_version(&old_manifest, &version)
+    let manifest_path = pack.root().join(pack.manifest_file());
+    let old_manifest =
+        crate::load::safe::read_regular_to_string(&manifest_path).map_err(|e| io("read", &manifest_path, e))?;
+    let new_manifest = pack
+        .with_version(&old_manifest, &version)
         .map_err(|e| WriteError::Refused(format!("cannot update `{}`: {e}", manifest_path.display())))?;
-
-    // Stage everything first, then commit all or nothing.
-    let release_path = cl.dir.join(RELEASES_DIR).join(format!("{version}.yaml"));
-    let mut tx = Transaction::default();
-    tx.create(&release_path, &release_text)?;
-    tx.replace(&manifest_path, &new_manifest)?;
-    for f in &fragments {
-        tx.remove(&f.path)?;
-    }
-    tx.commit()?;
-    Ok(Released {
+    let release_file = cl.dir.join(RELEASES_DIR).join(format!("{version}.yaml"));
+    future_history_is_clean(pack, cl, &version, &release_file, &release_text)?;
+    Ok(Plan {
         version,
         date: day.to_string(),
-        release_file: release_path,
+        release_file,
+        release_text,
+        manifest_path,
+        new_manifest,
         removed: fragments.iter().map(|f| f.path.clone()).collect(),
     })
 }
 
-/// A set of file changes applied all together or not at all.
-///
-/// New contents are staged as temporary files beside their destinations (same file system, so
-/// the final renames are atomic); files to be replaced or removed are read first so that
-/// [`Transaction::commit`] can put them back when a later step fails.
-#[derive(Default)]
-pub struct Transaction {
-    /// Directories created while staging (removed again on failure, deepest first).
-    created_dirs: Vec<PathBuf>,
-    creates: Vec<(tempfile::NamedTempFile, PathBuf)>,
-    replaces: Vec<(tempfile::NamedTempFile, PathBuf, Vec<u8>)>,
-    removes: Vec<(PathBuf, Vec<u8>)>,
+/// The pack as it will be after the release: the same facts with the new version.
+struct Released1<'a> {
+    inner: &'a dyn PackSeam,
+    version: Version,
+    sources: crate::source::SourceMap,
 }
 
-impl Transaction {
-    fn stage(&mut self, dest: &Path, text: &str) -> Result<tempfile::NamedTempFile, WriteError> {
-        let dir = dest.parent().unwrap_or(Path::new("."));
-        if !dir.is_dir() {
-            let mut missing = Vec::new();
-            let mut d = dir;
-            while !d.as_os_str().is_empty() && !d.is_dir() {
-                missing.push(d.to_path_buf());
-                d = d.parent().unwrap_or(Path::new(""));
-            }
-            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-            self.created_dirs.extend(missing);
-        }
-        let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| io("create a file in", dir, e))?;
-        tmp.write_all(text.as_bytes()).map_err(|e| io("write", tmp.path(), e))?;
-        tmp.as_file().sync_all().map_err(|e| io("write", tmp.path(), e))?;
-        Ok(tmp)
+impl PackSeam for Released1<'_> {
+    fn root(&self) -> &Path {
+        self.inner.root()
     }
-
-    /// Create `path` (which must not exist) with `text`.
-    pub fn create(&mut self, path: &Path, text: &str) -> Result<(), WriteError> {
-        if path.exists() {
-            return Err(WriteError::Refused(format!("`{}` already exists", path.display())));
-        }
-        let tmp = self.stage(path, text)?;
-        self.creates.push((tmp, path.to_path_buf()));
-        Ok(())
+    fn canonical_root(&self) -> &Path {
+        self.inner.canonical_root()
     }
-
-    /// Replace the content of the existing file `path` with `text`.
-    pub fn replace(&mut self, path: &Path, text: &str) -> Result<(), WriteError> {
-        let old = std::fs::read(path).map_err(|e| io("read", path, e))?;
-        let tmp = self.stage(path, text)?;
-        self.replaces.push((tmp, path.to_path_buf(), old));
-        Ok(())
+    fn manifest_file(&self) -> &str {
+        self.inner.manifest_file()
     }
-
-    /// Remove the existing file `path`.
-    pub fn remove(&mut self, path: &Path) -> Result<(), WriteError> {
-        let old = std::fs::read(path).map_err(|e| io("read", path, e))?;
-        self.removes.push((path.to_path_buf(), old));
-        Ok(())
+    fn display_name(&self) -> &str {
+        self.inner.display_name()
     }
-
-    /// Apply every change: creations, replacements, removals. When one fails, the ones already
-    /// applied are undone and the error is returned.
-    pub fn commit(self) -> Result<(), WriteError> {
-        let Transaction {
-            created_dirs,
-            creates,
-            replaces,
-            removes,
-        } = self;
-        let mut created: Vec<PathBuf> = Vec::new();
-        let mut replaced: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-        let mut removed: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-        let result = (|| {
-            for (tmp, path) in creates {
-                tmp.persist_noclobber(&path).map_err(|e| io("write", &path, e.error))?;
-                created.push(path);
-            }
-            for (tmp, path, old) in replaces {
-                tmp.persist(&path).map_err(|e| io("write", &path, e.error))?;
-                replaced.push((path, old));
-            }
-            for (path, old) in removes {
-                std::fs::remove_file(&path).map_err(|e| io("remove", &path, e))?;
-                removed.push((path, old));
-            }
-            Ok(())
-        })();
-        if result.is_err() {
-            for (path, old) in removed.iter().chain(replaced.iter()) {
-                let _ = restore(path, old);
-            }
-            for path in &created {
-                let _ = std::fs::remove_file(path);
-            }
-            for dir in &created_dirs {
-                let _ = std::fs::remove_dir(dir);
-            }
-        }
-        result
+    fn version(&self) -> crate::source::Spanned<Version> {
+        let mut v = self.inner.version();
+        v.value = self.version.clone();
+        v
+    }
+    fn changelog_dir(&self) -> super::ChangelogDir {
+        self.inner.changelog_dir()
+    }
+    fn with_version(&self, text: &str, version: &Version) -> Result<String, String> {
+        self.inner.with_version(text, version)
+    }
+    fn sources_mut(&mut self) -> &mut crate::source::SourceMap {
+        &mut self.sources
+    }
+    fn min_stackstate(&self) -> Option<crate::source::Spanned<Version>> {
+        self.inner.min_stackstate()
+    }
+    fn dependencies(&self) -> Vec<super::DependencyFact> {
+        self.inner.dependencies()
     }
 }
 
-fn restore(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+/// Refuse a release whose resulting history `lint` would reject (for example SP609 after
+/// `changelog add --bump stackstate-min=…` without the manifest edit): run the changelog checks
+/// on the changelog as it will be, and compare with the findings it has now.
+fn future_history_is_clean(
+    pack: &dyn PackSeam,
+    cl: &Changelog,
+    version: &Version,
+    release_file: &Path,
+    release_text: &str,
+) -> Result<(), WriteError> {
+    let mut after = Released1 {
+        inner: pack,
+        version: version.clone(),
+        sources: crate::source::SourceMap::new(),
+    };
+    let rel = format!("{RELEASES_DIR}/{version}.yaml");
+    let id = after
+        .sources
+        .add(release_file.display().to_string(), None, release_text);
+    let mut d = crate::diag::Diagnostics::new();
+    let doc = crate::load::yaml::parse(id, after.sources.file(id), &mut d)
+        .and_then(|docs| docs.into_iter().next())
+        .ok_or_else(|| WriteError::Io("the new release file does not parse".into()))?;
+    let release = super::load::lower_release(id, &rel, &doc, &mut d)
+        .ok_or_else(|| WriteError::Io("the new release file does not load".into()))?;
+    let mut future = cl.clone();
+    future.fragments.clear();
+    future.releases.insert(0, release);
+    let found = super::check(&after, Some(&future));
+    let problems: Vec<String> = found
+        .iter()
+        .chain(d.iter())
+        .filter(|x| x.severity == crate::diag::Severity::Error)
+        .map(|x| format!("{}: {}", x.code, x.message))
+        .collect();
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(WriteError::Refused(format!(
+        "releasing {version} would write a history that `stackpack lint` rejects:\n  {}\nfix the manifest or the fragments first (nothing was changed)",
+        problems.join("\n  ")
+    )))
+}
+
+/// Fold the fragments into `releases/<version>.yaml`, set the manifest version, delete the
+/// fragments: all or nothing, through a journal (see [`super::journal`]): a kill at any point
+/// leaves the old state, the new state, or a journal the next command completes.
+pub fn release(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Result<Released, WriteError> {
+    let p = plan(pack, cl, opts)?;
+    let mut change = super::journal::Change::new(pack.root(), format!("release {}", p.version));
+    let staged = (|| {
+        change.create(&p.release_file, &p.release_text)?;
+        change.replace(&p.manifest_path, &p.new_manifest)?;
+        for f in &p.removed {
+            change.remove(f)?;
+        }
+        Ok::<(), WriteError>(())
+    })();
+    if let Err(e) = staged {
+        change.abandon_now();
+        return Err(e);
+    }
+    change.commit()?;
+    Ok(Released {
+        version: p.version,
+        date: p.date,
+        release_file: p.release_file,
+        removed: p.removed,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_failing_step_undoes_the_whole_transaction() {
-        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let d = tmp.path();
-        std::fs::write(d.join("manifest"), "old").unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(d.join("fragment-a"), "a").unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(d.join("fragment-b"), "b").unwrap_or_else(|e| panic!("{e}"));
-        let mut tx = Transaction::default();
-        let new_file = d.join("releases/1.1.0.yaml");
-        assert!(tx.create(&new_file, "release").is_ok());
-        assert!(tx.replace(&d.join("manifest"), "new").is_ok());
-        assert!(tx.remove(&d.join("fragment-a")).is_ok());
-        assert!(tx.remove(&d.join("fragment-b")).is_ok());
-        // Someone deletes a fragment between staging and commit: the last step fails.
-        std::fs::remove_file(d.join("fragment-b")).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(tx.commit(), Err(WriteError::Io(_))));
-        assert!(!new_file.exists());
-        assert!(!d.join("releases").exists(), "created directory left behind");
-        assert_eq!(std::fs::read_to_string(d.join("manifest")).ok().as_deref(), Some("old"));
-        assert_eq!(std::fs::read_to_string(d.join("fragment-a")).ok().as_deref(), Some("a"));
-        // No temporary files left either.
-        let names: Vec<String> = std::fs::read_dir(d)
-            .map(|rd| {
-                rd.filter_map(Result::ok)
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut names = names;
-        names.sort();
-        assert_eq!(names, ["fragment-a", "manifest"]);
-    }
-
-    #[test]
-    fn a_complete_transaction_applies_everything() {
-        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let d = tmp.path();
-        std::fs::write(d.join("manifest"), "old").unwrap_or_else(|e| panic!("{e}"));
-        std::fs::write(d.join("fragment"), "a").unwrap_or_else(|e| panic!("{e}"));
-        let mut tx = Transaction::default();
-        assert!(tx.create(&d.join("releases/1.1.0.yaml"), "release").is_ok());
-        assert!(tx.replace(&d.join("manifest"), "new").is_ok());
-        assert!(tx.remove(&d.join("fragment")).is_ok());
-        assert!(tx.commit().is_ok());
-        assert_eq!(
-            std::fs::read_to_string(d.join("releases/1.1.0.yaml")).ok().as_deref(),
-            Some("release")
-        );
-        assert_eq!(std::fs::read_to_string(d.join("manifest")).ok().as_deref(), Some("new"));
-        assert!(!d.join("fragment").exists());
-    }
 
     #[test]
     fn manifest_edit_keeps_comments_and_layout() {

@@ -1294,6 +1294,41 @@ fn sanitize_file(s: &str) -> String {
 
 /// Write the imported files under `out` atomically: into a fresh sibling directory, renamed into
 /// place at the end. `out` must not exist or be an empty directory.
+/// Prefix of the staging directories of [`write`].
+pub const STAGING_PREFIX: &str = ".stackpack-import-";
+
+/// Remove the staging directories that killed runs of `import` left in `dir` (their process no
+/// longer exists). A directory whose process is alive (a concurrent import) is left alone.
+pub fn remove_stale_imports(dir: &std::path::Path) -> usize {
+    let mut removed = 0;
+    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(STAGING_PREFIX) else {
+            continue;
+        };
+        let pid = rest.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        let alive = match pid {
+            // SAFETY: signal 0 only checks that the process exists.
+            Some(pid) if pid > 0 => {
+                let rc = unsafe { libc::kill(pid, 0) };
+                rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+            }
+            // An older unnamed staging directory: stale once it is an hour old.
+            _ => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_none_or(|age| age < std::time::Duration::from_secs(3600)),
+        };
+        if !alive && e.file_type().is_ok_and(|t| t.is_dir()) && std::fs::remove_dir_all(e.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
 pub fn write(imported: &Imported, out: &std::path::Path) -> std::io::Result<()> {
     if out.exists() {
         let empty = out.is_dir() && std::fs::read_dir(out)?.next().is_none();
@@ -1310,8 +1345,11 @@ pub fn write(imported: &Imported, out: &std::path::Path) -> std::io::Result<()> 
         _ => std::path::PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent)?;
+    remove_stale_imports(&parent);
+    // The staging directory is named after this process, so that a later run can tell the
+    // leftovers of a killed run (its process is gone) from a concurrent one.
     let tmp = tempfile::Builder::new()
-        .prefix(".stackpack-import-")
+        .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
         .tempdir_in(&parent)?;
     for (rel, bytes) in &imported.files {
         let path = tmp.path().join(rel);

@@ -101,6 +101,38 @@ pub(crate) fn load(dir: &Path, format: Format) -> Result<Loaded, u8> {
     })
 }
 
+/// [`load`] for the commands that write (`release`, `changelog add`): first take the pack's
+/// lock and complete or undo what an interrupted earlier run left (saying so), then load.
+pub(crate) fn load_locked(dir: &Path, format: Format) -> Result<(Option<changelog::journal::Lock>, Loaded), u8> {
+    let manifest = dir.join(crate::load::MANIFEST);
+    let lock = if manifest.is_file() {
+        match changelog::journal::lock(&manifest) {
+            Ok(l) => Some(l),
+            Err(e) => return Err(fatal(e)),
+        }
+    } else {
+        None // `load` reports the missing manifest
+    };
+    let mut notes = match changelog::journal::recover(dir, None) {
+        Ok(n) => n,
+        Err(e) => return Err(fatal(e)),
+    };
+    let l = load(dir, format)?;
+    let cl_dir = l
+        .changelog
+        .as_ref()
+        .map(|c| c.dir.clone())
+        .or_else(|| changelog::load::locate(&l.pack, &mut Diagnostics::new()).map(|loc| loc.dir));
+    match changelog::journal::recover(dir, cl_dir.as_deref()) {
+        Ok(n) => notes.extend(n),
+        Err(e) => return Err(fatal(e)),
+    }
+    for n in notes {
+        eprintln!("note: {n}");
+    }
+    Ok((lock, l))
+}
+
 fn check(args: CheckArgs) -> u8 {
     let l = match load(&args.dir, args.format) {
         Ok(l) => l,
@@ -176,7 +208,7 @@ fn add(args: AddArgs) -> u8 {
         Ok(k) => k,
         Err(e) => return fatal(e),
     };
-    let l = match load(Path::new(&dir), Format::Human) {
+    let (_lock, l) = match load_locked(Path::new(&dir), Format::Human) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -184,7 +216,7 @@ fn add(args: AddArgs) -> u8 {
         Some(c) => c.dir.clone(),
         None => {
             let mut d = Diagnostics::new();
-            match changelog::load::locate(&l.pack.root, &l.pack.manifest, &mut d) {
+            match changelog::load::locate(&l.pack, &mut d) {
                 Some(loc) => loc.dir,
                 None => {
                     print_diagnostics(Format::Human, &d, &l.pack.sources);

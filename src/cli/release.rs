@@ -1,9 +1,9 @@
 //! `stackpack release [DIR]`: fold the unreleased fragments into a new release file, set the
 //! manifest version, delete the fragments, atomically.
 
-use super::changelog_cmd::load;
+use super::changelog_cmd::load_locked;
 use super::output::{fatal, print_diagnostics};
-use crate::changelog::write::{release, ReleaseOptions, WriteError};
+use crate::changelog::write::{plan, release, ReleaseOptions, WriteError};
 use crate::changelog::{date, Bump};
 use crate::diag::render::Format;
 use std::path::PathBuf;
@@ -28,6 +28,9 @@ pub struct Args {
     /// Release date, YYYY-MM-DD (default: today, UTC).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub date: Option<String>,
+    /// Print the version and the release notes that `release` would write, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -35,7 +38,9 @@ pub fn run(args: Args) -> u8 {
         Ok(d) => d,
         Err(e) => return fatal(format!("--date: {e}")),
     };
-    let l = match load(&args.dir, Format::Human) {
+    // The lock is held until the release is written: a concurrent `release` waits and then
+    // sees this one's result.
+    let (_lock, l) = match load_locked(&args.dir, Format::Human) {
         Ok(l) => l,
         Err(code) => return code,
     };
@@ -62,6 +67,27 @@ pub fn run(args: Args) -> u8 {
         },
         date: day,
     };
+    if args.dry_run {
+        return match plan(&l.pack, cl, &opts) {
+            Ok(p) => {
+                println!(
+                    "would release {} ({}): write {}, set the manifest version, remove {} fragment{} (dry run: nothing written)",
+                    p.version,
+                    p.date,
+                    super::changelog_cmd::clean(&p.release_file),
+                    p.removed.len(),
+                    if p.removed.len() == 1 { "" } else { "s" }
+                );
+                print!("{}", p.release_text);
+                super::EXIT_OK
+            }
+            Err(WriteError::Refused(m)) => {
+                eprintln!("error: {m}");
+                super::EXIT_FINDINGS
+            }
+            Err(WriteError::Io(m)) => fatal(m),
+        };
+    }
     match release(&l.pack, cl, &opts) {
         Ok(r) => {
             println!(
@@ -78,6 +104,6 @@ pub fn run(args: Args) -> u8 {
             eprintln!("error: {m}");
             super::EXIT_FINDINGS
         }
-        Err(WriteError::Io(m)) => fatal(format!("{m} (nothing was changed)")),
+        Err(WriteError::Io(m)) => fatal(m),
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 pub fn data(pack: &Pack, class: &str, has_release_notes: bool, diags: &mut Diagnostics) -> Value {
     let m = &pack.manifest;
     let url = |p: &Option<crate::source::Spanned<String>>, diags: &mut Diagnostics| {
-        p.as_ref().and_then(|p| super::resource_url(p, diags))
+        p.as_ref().and_then(|p| super::resource_file_url(pack, p, diags))
     };
     let logo = url(&m.logo, diags);
     let overview = url(&m.pages.overview, diags);
@@ -19,7 +19,7 @@ pub fn data(pack: &Pack, class: &str, has_release_notes: bool, diags: &mut Diagn
     let upgrade = url(&m.pages.upgrade_instructions, diags);
     let mut states = Vec::new();
     for (state, path) in &m.pages.states {
-        if let Some(u) = super::resource_url(path, diags) {
+        if let Some(u) = super::resource_file_url(pack, path, diags) {
             states.push(json!({"state": state.conf_key(), "url": u}));
         }
     }

@@ -279,7 +279,17 @@ pub fn compile(pack: &Pack, opts: &CompileOptions) -> Result<Compiled, Diagnosti
 
 fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut Files, diags: &mut Diagnostics) {
     let Some(file) = pack.files.get(rel) else {
-        return; // a missing file is reported by the model stage
+        // A missing file is reported by the model stage; a directory where a file (logo, page)
+        // is named would silently leave the entry out of the archive.
+        if std::fs::symlink_metadata(pack.root.join(rel)).is_ok_and(|m| m.is_dir()) {
+            let msg = format!("`{rel}` is a directory, not a regular file; it cannot be packed");
+            let d = match span {
+                Some(s) => Diagnostic::new(&crate::load::rules::NOT_REGULAR, s, msg),
+                None => Diagnostic::at_path(&crate::load::rules::NOT_REGULAR, rel.to_string(), msg),
+            };
+            diags.push(d.help("name a file inside the directory"));
+        }
+        return;
     };
     match file.bytes() {
         Ok(data) => files.add(
@@ -310,6 +320,30 @@ fn valid_file_name(name: &str) -> bool {
 
 fn is_groovy_class_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// [`resource_url`] for a path the pack names as a file (logo, page): a directory there is
+/// SP013 (it would give an archive whose logo or page is missing).
+pub(crate) fn resource_file_url(
+    pack: &Pack,
+    path: &crate::source::Spanned<String>,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    if !pack.files.contains_key(&path.value)
+        && std::fs::symlink_metadata(pack.root.join(&path.value)).is_ok_and(|m| m.is_dir())
+    {
+        diags.push(
+            Diagnostic::new(
+                &crate::load::rules::NOT_REGULAR,
+                path.span,
+                format!("`{}` is a directory, not a regular file", path.value),
+            )
+            .label("names a directory")
+            .help("name a file inside the directory"),
+        );
+        return None;
+    }
+    resource_url(path, diags)
 }
 
 /// A resources-relative URL for a page or the logo (`resources/overview.md` → `overview.md`).

@@ -38,7 +38,7 @@ impl Templates {
         if let Some(dir) = &self.dir {
             let path = dir.join(name);
             if path.is_file() {
-                return match std::fs::read_to_string(&path) {
+                return match crate::load::safe::read_regular_to_string(&path) {
                     Ok(t) => Some((path.display().to_string(), t)),
                     Err(e) => {
                         diags.push(Diagnostic::at_path(

@@ -80,6 +80,48 @@ pub const DUPLICATE_KEY: Rule = Rule {
     summary: "The same key twice in one mapping: YAML keeps only one of them.",
     example: "name: a\\nname: b",
 };
+pub const LINK_LOOP: Rule = Rule {
+    code: "SP012",
+    name: "directory-link-loop",
+    severity: Severity::Error,
+    summary: "A symlink to a directory that is already part of the pack (an ancestor, or one walked before): following it would copy the same files again, or endlessly.",
+    example: "resources/a -> .",
+};
+pub const NOT_REGULAR: Rule = Rule {
+    code: "SP013",
+    name: "not-a-regular-file",
+    severity: Severity::Error,
+    summary: "A pack file that is a FIFO, a device, a socket or a directory: reading it could block or never end, so it is not opened.",
+    example: "changelog/unreleased/x.yaml is a named pipe",
+};
+pub const BUDGET: Rule = Rule {
+    code: "SP014",
+    name: "budget-exceeded",
+    severity: Severity::Error,
+    summary: "One run reads at most 1 GiB of pack files, 200 000 files and directories, 64 directory levels, and 1 000 000 values expanded from YAML aliases: a pack beyond that is refused instead of exhausting time or memory.",
+    example: "300 node files each expanding 90 000 alias values",
+};
+pub const MISPLACED_NODE_FILE: Rule = Rule {
+    code: "SP016",
+    name: "misplaced-node-file",
+    severity: Severity::Error,
+    summary: "A YAML file outside `nodes/` whose top-level key is a node kind: only `nodes/` is read, so its nodes would silently be missing from the archive.",
+    example: "views.yaml at the pack root, node/views.yaml",
+};
+pub const NODE_FILE_EXTENSION: Rule = Rule {
+    code: "SP017",
+    name: "node-file-extension",
+    severity: Severity::Error,
+    summary: "A file under `nodes/` ending in `.json` or an upper-case `.YAML`/`.YML`: only `.yaml` and `.yml` are read, so its nodes would silently be missing.",
+    example: "nodes/views.json, nodes/views.YAML",
+};
+pub const INEXACT_NUMBER: Rule = Rule {
+    code: "SP018",
+    name: "inexact-number",
+    severity: Severity::Error,
+    summary: "A YAML number that the STJ cannot hold as written: infinite or NaN (JSON has neither), an integer beyond 64 bits, or a decimal with more digits than a double keeps. It would silently become `null` or another number.",
+    example: "threshold: 1e999",
+};
 
 pub const RULES: &[&Rule] = &[
     &IO_ERROR,
@@ -93,4 +135,10 @@ pub const RULES: &[&Rule] = &[
     &PATH_ESCAPES,
     &FILE_NOT_FOUND,
     &DUPLICATE_KEY,
+    &LINK_LOOP,
+    &NOT_REGULAR,
+    &BUDGET,
+    &MISPLACED_NODE_FILE,
+    &NODE_FILE_EXTENSION,
+    &INEXACT_NUMBER,
 ];

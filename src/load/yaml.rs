@@ -13,6 +13,17 @@ use std::collections::HashMap;
 
 /// Most values an alias may expand into, over a whole file.
 const ALIAS_BUDGET: usize = 100_000;
+/// Most values aliases may expand into over a whole run (all node files together).
+pub const RUN_ALIAS_BUDGET: usize = 1_000_000;
+
+/// What YAML parsing may spend over one run (all files together).
+#[derive(Debug, Default)]
+pub struct RunBudget {
+    /// Values expanded from aliases so far.
+    pub alias_values: usize,
+    /// The exhausted budget was reported (once per run; later files stop silently).
+    pub reported: bool,
+}
 /// Deepest nesting accepted (protects the recursive consumers of the tree).
 const MAX_DEPTH: usize = 256;
 
@@ -25,6 +36,8 @@ enum Frame {
     Map {
         start: usize,
         map: Map,
+        /// Keys of `map` → their index (duplicate detection in constant time per key).
+        keys: HashMap<String, usize>,
         pending_key: Option<Value>,
         anchor: usize,
     },
@@ -33,14 +46,121 @@ enum Frame {
 /// Parse `file` (registered as `id`). On a syntax error the error is reported and `None` is
 /// returned; duplicate keys are reported and the later value is dropped.
 pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<Vec<Value>> {
-    let text: &str = &file.text;
+    parse_budgeted(id, file, &mut RunBudget::default(), diags)
+}
+
+/// [`parse`], charging alias expansions to the run's `budget` (SP014 when it runs out).
+pub fn parse_budgeted(
+    id: FileId,
+    file: &SourceFile,
+    budget: &mut RunBudget,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Value>> {
+    let mut first = Diagnostics::new();
+    if let Some(docs) = parse_text(id, file, &file.text, &|_, c| c, budget, &mut first) {
+        diags.extend(first);
+        return Some(docs);
+    }
+    // A tab used for indentation is the most common YAML mistake, and dropping the whole file
+    // makes every reference to its nodes fail too (a cascade of findings with wrong "did you
+    // mean" suggestions). Report the tab once, where it is, and read the file as if each
+    // leading tab were the indentation that makes it parse (spans still point into the real
+    // text), so the rest of the pack is checked normally.
+    if let Some((line, tab_at)) = first_leading_tab(&file.text) {
+        for width in [2usize, 4, 8, 1, 3, 6] {
+            let repaired = expand_leading_tabs(&file.text, width);
+            let lines: Vec<usize> = file.text.lines().map(leading_tabs).collect();
+            let colmap = |l: usize, c: usize| -> usize {
+                let tabs = lines.get(l.saturating_sub(1)).copied().unwrap_or(0);
+                if tabs == 0 {
+                    c
+                } else if c < tabs * width {
+                    c / width
+                } else {
+                    c - tabs * (width - 1)
+                }
+            };
+            let mut scratch = Diagnostics::new();
+            let mut b2 = RunBudget {
+                alias_values: budget.alias_values,
+                reported: budget.reported,
+            };
+            if let Some(docs) = parse_text(id, file, &repaired, &colmap, &mut b2, &mut scratch) {
+                *budget = b2;
+                diags.push(tab_finding(id, file, line, tab_at));
+                diags.extend(scratch);
+                return Some(docs);
+            }
+        }
+        diags.push(tab_finding(id, file, line, tab_at));
+        return None;
+    }
+    diags.extend(first);
+    None
+}
+
+fn tab_finding(id: FileId, file: &SourceFile, line: usize, col: usize) -> Diagnostic {
+    let at = file.offset_of(line, col);
+    Diagnostic::new(
+        &rules::YAML_SYNTAX,
+        Span::new(id, at, at + 1),
+        "invalid YAML: a tab is used for indentation; YAML allows only spaces",
+    )
+    .label("tab")
+    .help("replace the tab with spaces (the rest of the file was read as if it were indented with spaces)")
+}
+
+fn leading_tabs(line: &str) -> usize {
+    let ws = line.len() - line.trim_start_matches([' ', '\t']).len();
+    line[..ws].bytes().filter(|&b| b == b'\t').count()
+}
+
+/// 1-based line and 0-based column of the first tab in the indentation of a line.
+fn first_leading_tab(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        let ws = l.len() - l.trim_start_matches([' ', '\t']).len();
+        let rest = l[ws..].trim_end();
+        if rest.is_empty() || rest.starts_with('#') {
+            return None;
+        }
+        l[..ws].find('\t').map(|c| (i + 1, c))
+    })
+}
+
+/// Every tab in the indentation of a line replaced by `width` spaces (line count unchanged).
+fn expand_leading_tabs(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for piece in text.split_inclusive('\n') {
+        let ws = piece.len() - piece.trim_start_matches([' ', '\t']).len();
+        for b in piece[..ws].chars() {
+            if b == '\t' {
+                out.extend(std::iter::repeat_n(' ', width));
+            } else {
+                out.push(b);
+            }
+        }
+        out.push_str(&piece[ws..]);
+    }
+    out
+}
+
+/// Parse `text` (the file's text, or a repaired copy with the same lines): spans are mapped
+/// into `file` through `colmap(line, column)`.
+fn parse_text(
+    id: FileId,
+    file: &SourceFile,
+    text: &str,
+    colmap: &dyn Fn(usize, usize) -> usize,
+    budget: &mut RunBudget,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Value>> {
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
     let mut anchors: HashMap<usize, Value> = HashMap::new();
     let mut alias_cost = 0usize;
     let span_of = |s: saphyr_parser::Span| -> Span {
-        let a = file.offset_of(s.start.line(), s.start.col());
-        let b = file.offset_of(s.end.line(), s.end.col());
+        let a = file.offset_of(s.start.line(), colmap(s.start.line(), s.start.col()));
+        let b = file.offset_of(s.end.line(), colmap(s.end.line(), s.end.col()));
         Span::new(id, a, b.max(a))
     };
 
@@ -49,7 +169,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             Ok(x) => x,
             Err(e) => {
                 let m = e.marker();
-                let at = file.offset_of(m.line(), m.col());
+                let at = file.offset_of(m.line(), colmap(m.line(), m.col()));
                 diags.push(
                     Diagnostic::new(
                         &rules::YAML_SYNTAX,
@@ -69,7 +189,19 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             Event::Alias(aid) => {
                 match anchors.get(&aid) {
                     Some(v) => {
-                        alias_cost += count(v);
+                        let n = count(v);
+                        alias_cost += n;
+                        budget.alias_values = budget.alias_values.saturating_add(n);
+                        if budget.alias_values > RUN_ALIAS_BUDGET {
+                            if std::mem::replace(&mut budget.reported, true) {
+                                return None;
+                            }
+                            diags.push(
+                                Diagnostic::new(&rules::BUDGET, span, "YAML aliases of the node files expand to too many values")
+                                    .help(format!("aliases may expand to at most {RUN_ALIAS_BUDGET} values over all node files together; write the values out")),
+                            );
+                            return None;
+                        }
                         if alias_cost > ALIAS_BUDGET {
                             diags.push(
                             Diagnostic::new(&rules::YAML_SYNTAX, span, "YAML aliases expand to too many values")
@@ -90,7 +222,15 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             Event::Scalar(value, style, anchor, tag) => {
                 let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let kind = if style == ScalarStyle::Plain && !forced_str {
-                    plain_scalar(&value)
+                    let k = plain_scalar(&value);
+                    if let Some(why) = inexact_number(&value, &k) {
+                        diags.push(
+                            Diagnostic::new(&rules::INEXACT_NUMBER, span, format!("the number `{value}` {why}"))
+                                .label("not exactly representable")
+                                .help("write a number that fits (64-bit integer, or at most 17 significant digits), or quote it to make it text"),
+                        );
+                    }
+                    k
                 } else {
                     Kind::Str(value.into_owned())
                 };
@@ -128,6 +268,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                 stack.push(Frame::Map {
                     start: span.start as usize,
                     map: Map::default(),
+                    keys: HashMap::new(),
                     pending_key: None,
                     anchor,
                 });
@@ -164,7 +305,9 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
             match stack.last_mut() {
                 None => docs.push(v),
                 Some(Frame::Seq { items, .. }) => items.push(v),
-                Some(Frame::Map { map, pending_key, .. }) => match pending_key.take() {
+                Some(Frame::Map {
+                    map, keys, pending_key, ..
+                }) => match pending_key.take() {
                     None => *pending_key = Some(v),
                     Some(k) => {
                         let key = match &k.kind {
@@ -182,7 +325,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                                 continue;
                             }
                         };
-                        if let Some((first, _)) = map.entries.iter().find(|(e, _)| e.value == key) {
+                        if let Some((first, _)) = keys.get(&key).and_then(|&i| map.entries.get(i)) {
                             diags.push(
                                 Diagnostic::new(&rules::DUPLICATE_KEY, k.span, format!("duplicate key `{key}`"))
                                     .label("this key is already defined above")
@@ -190,6 +333,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                                     .help("remove one of the two entries"),
                             );
                         } else {
+                            keys.insert(key.clone(), map.entries.len());
                             map.entries.push((Spanned::new(key, k.span), v));
                         }
                     }
@@ -206,6 +350,38 @@ fn count(v: &Value) -> usize {
         Kind::Map(m) => 1 + m.entries.iter().map(|(_, v)| 1 + count(v)).sum::<usize>(),
         _ => 1,
     }
+}
+
+/// Why a plain scalar resolved to a number cannot be written into the STJ as it is written
+/// (JSON has no infinity or NaN; the STJ holds 64-bit integers and doubles): `None` when exact.
+fn inexact_number(written: &str, kind: &Kind) -> Option<&'static str> {
+    let digits = written.strip_prefix(['-', '+']).unwrap_or(written);
+    match kind {
+        Kind::Float(f) if f.is_nan() => Some("is not a number (NaN), which JSON cannot hold"),
+        Kind::Float(f) if f.is_infinite() => Some("is infinite (or too large for a double), which JSON cannot hold"),
+        Kind::Float(f) => {
+            let (mantissa, _) = digits.split_once(['e', 'E']).unwrap_or((digits, ""));
+            let significant: String = mantissa
+                .chars()
+                .filter(char::is_ascii_digit)
+                .skip_while(|&c| c == '0')
+                .collect();
+            let significant = significant.trim_end_matches('0');
+            if *f == 0.0 && !significant.is_empty() {
+                Some("is too small for a double and would become 0")
+            } else if significant.len() > 17 {
+                Some("has more significant digits than a double holds, so it would change")
+            } else {
+                None
+            }
+        }
+        // Plain digits that did not fit an i64 were read as a double: precision is lost.
+        Kind::Str(_) | Kind::Int(_) | Kind::Null | Kind::Bool(_) | Kind::Seq(_) | Kind::Map(_) => None,
+    }
+    .or_else(|| {
+        (matches!(kind, Kind::Float(_)) && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then_some("is outside the 64-bit integer range")
+    })
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
@@ -308,6 +484,73 @@ mod tests {
         let (_, docs, diags) = load(&text);
         assert!(docs.is_none());
         assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn one_tab_is_one_finding_and_the_file_is_still_read() {
+        let (sources, docs, diags) = load("items:\n  - id: a\n\tname: A\n  - id: b\n    name: B\n");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        let d = diags.iter().next().cloned();
+        assert_eq!(d.as_ref().map(|d| d.code), Some("SP002"));
+        let at = d
+            .and_then(|d| d.span)
+            .map(|s| sources.file(s.file).line_col(s.start as usize));
+        assert_eq!(at.map(|lc| (lc.line, lc.col)), Some((3, 1)));
+        let docs = docs.unwrap_or_default();
+        let items = docs[0]
+            .as_map()
+            .and_then(|m| m.get("items"))
+            .and_then(|v| v.as_seq())
+            .map(<[Value]>::len);
+        assert_eq!(items, Some(2));
+    }
+
+    #[test]
+    fn many_distinct_keys_parse_in_linear_time() {
+        let mut text = String::new();
+        for i in 0..100_000 {
+            text.push_str(&format!("k{i}: {i}\n"));
+        }
+        text.push_str("k7: dup\n");
+        let t = std::time::Instant::now();
+        let (_, docs, diags) = load(&text);
+        let took = t.elapsed();
+        assert_eq!(diags.len(), 1, "the one duplicate");
+        assert_eq!(
+            docs.map(|d| d[0].as_map().map(|m| m.entries.len())),
+            Some(Some(100_000))
+        );
+        // Quadratic duplicate detection took 27 s here; linear takes well under a second even
+        // in a debug build. The bound is loose so that a slow machine does not fail it.
+        assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn numbers_that_would_change_are_refused() {
+        for bad in [
+            "1e999",
+            ".nan",
+            "-.inf",
+            "123456789012345678901234567890",
+            "1e-999",
+            "0.1000000000000000055511151231257827",
+        ] {
+            let (_, _, diags) = load(&format!("v: {bad}\n"));
+            assert_eq!(diags.iter().map(|d| d.code).collect::<Vec<_>>(), ["SP018"], "{bad}");
+        }
+        for ok in [
+            "1e3",
+            "0.1",
+            "-3",
+            "9223372036854775807",
+            "4.3.0",
+            "\"1e999\"",
+            "0.0",
+            "1.5e-300",
+        ] {
+            let (_, _, diags) = load(&format!("v: {ok}\n"));
+            assert!(diags.is_empty(), "{ok}: {diags:?}");
+        }
     }
 
     #[test]

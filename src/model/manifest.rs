@@ -524,7 +524,20 @@ pub(crate) fn pack_path(
                     );
                     return None;
                 }
-            } else if must_exist && !files.keys().any(|k| k.starts_with(&format!("{norm}/"))) {
+            } else if must_exist && files.keys().any(|k| k.starts_with(&format!("{norm}/"))) {
+                // Every `must_exist` path names a file (logo, pages, FAQs): a directory there
+                // would be copied as nothing and give an archive StackState cannot read.
+                diags.push(
+                    Diagnostic::new(
+                        &crate::load::rules::NOT_REGULAR,
+                        raw.span,
+                        format!("`{norm}` is a directory, not a file"),
+                    )
+                    .label("a directory")
+                    .help("name a file inside it"),
+                );
+                return None;
+            } else if must_exist {
                 let mut d = Diagnostic::new(
                     &rules::FILE_NOT_FOUND,
                     raw.span,
