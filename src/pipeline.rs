@@ -36,14 +36,19 @@ pub fn analyze(dir: &Path, opts: &CheckOptions) -> Result<Outcome, LoadError> {
     match crate::model::load_pack(dir, &mut diags)? {
         Err(sources) => {
             diags.sort(&sources);
+            crate::diag::cascade::limit(&mut diags, &sources);
             Ok(Outcome::Unusable { sources, diags })
         }
         Ok(mut pack) => {
             let (changelog, changelog_diags) = crate::changelog::load_and_check(&mut pack);
             diags.extend(changelog_diags);
             diags.extend(check::run(&pack, opts));
+            // Per-location `# stackpack: allow CODE reason` comments, then the pack-wide allow
+            // list (which can also allow the suppression rules' own findings).
+            crate::diag::suppress::apply(&pack.sources, &mut diags);
             check::apply_allow(&pack, &mut diags);
             diags.sort(&pack.sources);
+            crate::diag::cascade::limit(&mut diags, &pack.sources);
             Ok(Outcome::Analyzed(Box::new(Analysis { pack, changelog, diags })))
         }
     }
