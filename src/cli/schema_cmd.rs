@@ -19,6 +19,6 @@ pub fn run(args: Args) -> u8 {
         Which::Manifest => crate::schema::manifest(),
         Which::Nodes => crate::schema::nodes(),
     };
-    print!("{}", crate::schema::to_text(&schema));
+    out!("{}", crate::schema::to_text(&schema));
     super::EXIT_OK
 }

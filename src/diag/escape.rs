@@ -56,6 +56,17 @@ pub fn escape_lines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// For messages, helps and notes: control characters escaped, but a line break the tool put
+/// there stays one, with the next line indented, so no text from a pack can start a line of
+/// the output (a forged `error[…]` line in a CI log).
+pub fn escape_message(text: &str) -> Cow<'_, str> {
+    let escaped = escape_lines(text.trim_end_matches('\n'));
+    if !escaped.contains('\n') {
+        return escaped;
+    }
+    Cow::Owned(escaped.replace('\n', "\n    "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +77,9 @@ mod tests {
         assert_eq!(escape("a\u{1b}[31mred\nline\u{7}"), "a\\e[31mred\\nline\\u{7}");
         assert_eq!(escape_lines("one\ntwo\u{1b}"), "one\ntwo\\e");
         assert_eq!(escape("\u{202e}rtl"), "\\u{202e}rtl");
+        assert_eq!(
+            escape_message("a\nerror[SP1]: forged\u{1b}"),
+            "a\n    error[SP1]: forged\\e"
+        );
     }
 }

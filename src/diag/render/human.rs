@@ -7,7 +7,7 @@
 //! [`MAX_PER_FILE_AND_CODE`] findings of one code in one file the rest are counted, not shown.
 
 use super::RenderOptions;
-use crate::diag::escape::escape;
+use crate::diag::escape::{escape, escape_message};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::source::{SourceMap, Span};
 use std::collections::HashMap;
@@ -126,7 +126,7 @@ fn render_one_styled(out: &mut String, d: &Diagnostic, sources: &SourceMap, styl
         out,
         "{}{}",
         style.severity(d.severity, &head),
-        style.bold(&format!(": {}", escape(&d.message)))
+        style.bold(&format!(": {}", escape_message(&d.message)))
     );
     let gutter_width = d
         .span
@@ -155,11 +155,11 @@ fn render_one_styled(out: &mut String, d: &Diagnostic, sources: &SourceMap, styl
             out,
             "{pad} {} {}",
             style.blue("="),
-            style.bold(&format!("help: {}", escape(help)))
+            style.bold(&format!("help: {}", escape_message(help)))
         );
     }
     for note in &d.notes {
-        let _ = writeln!(out, "{pad} {} note: {}", style.blue("="), escape(note));
+        let _ = writeln!(out, "{pad} {} note: {}", style.blue("="), escape_message(note));
     }
 }
 
@@ -310,7 +310,7 @@ mod tests {
         );
         let out = render(&diags, &sources, opts());
         assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out}");
-        assert!(out.contains("bad value `a\\e[2Jb`\\nforged: line"), "{out}");
+        assert!(out.contains("bad value `a\\e[2Jb`\n    forged: line"), "{out}");
         assert!(out.contains("pack/\\e]0;x\\u{7}.yaml:1:7"), "{out}");
     }
 
