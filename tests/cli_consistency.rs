@@ -200,3 +200,49 @@ fn the_docs_complete_example_lints_clean_and_builds() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(dir.join("dist/acme-1.0.0.sts").is_file());
 }
+
+#[test]
+fn baseline_compares_against_the_version_the_pending_fragments_imply() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    copy_dir(&root().join("stackpack"), &tmp.path().join("stackpack"));
+    copy_dir(&root().join("changelog"), &tmp.path().join("changelog"));
+    let r = stackpack(tmp.path(), &["build", "stackpack", "--out", "base"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nodes = tmp.path().join("stackpack/nodes/domains-environments.yaml");
+    let mut text = std::fs::read_to_string(&nodes).expect("read");
+    text.push_str("\nlayers:\n  - id: extra\n    name: Extra\n");
+    std::fs::write(&nodes, text).expect("write");
+    let base = "base/stackstate-agent-v2-4.3.1.sts";
+    // Between releases, without a fragment for the change: the version has to go up.
+    let r = stackpack(tmp.path(), &["lint", "stackpack", "--baseline", base]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("SP523"), "{}", r.stderr);
+    // The change recorded as a feature: the next release is 4.4.0, a big enough bump.
+    let r = stackpack(
+        tmp.path(),
+        &["changelog", "add", "stackpack", "--kind", "feature", "An extra layer."],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = stackpack(tmp.path(), &["lint", "stackpack", "--baseline", base]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("info[SP521]")
+            && r.stderr
+                .contains("4.4.0 is the version the unreleased changelog fragments imply"),
+        "{}",
+        r.stderr
+    );
+    // A fragment too small for the change (a bug fix for an added node) is still refused.
+    let unreleased = tmp.path().join("changelog/unreleased");
+    for e in std::fs::read_dir(&unreleased).expect("fragments").flatten() {
+        let _ = std::fs::remove_file(e.path());
+    }
+    let r = stackpack(
+        tmp.path(),
+        &["changelog", "add", "stackpack", "--kind", "bugfix", "Fixed something."],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = stackpack(tmp.path(), &["lint", "stackpack", "--baseline", base]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("SP520") && r.stderr.contains("4.3.2"), "{}", r.stderr);
+}
