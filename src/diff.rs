@@ -551,6 +551,8 @@ pub fn compare(old: &Snapshot, new: &Snapshot, old_label: &str, new_label: &str)
     };
     let ok = match (&old.version, &new.version, actual) {
         (Some(_), Some(_), Some(a)) => a >= required,
+        // Nothing changed and the version stayed (`diff X X`): nothing needs a release.
+        (Some(o), Some(n), None) => required == Bump::None && o == n,
         _ => false,
     };
     Report {
@@ -1079,9 +1081,14 @@ mod tests {
         assert_eq!(Bump::between(&Version::new(1, 2, 3), &pre), Some(Bump::Major));
         let a = snap(&entries("1.0.0", BASE, &[("provisioning/scripts/disk.groovy", "x")]));
         let b = snap(&entries("1.0.0", BASE, &[("provisioning/scripts/disk.groovy", "x")]));
+        // Identical builds: nothing needs a release (`diff X X` exits 0).
         let r = compare(&a, &b, "a", "b");
-        assert!(!r.ok && r.actual.is_none());
+        assert!(r.ok && r.actual.is_none());
         assert!(render_human(&r).contains("the version did not go up"));
+        // A change under the same version does not pass.
+        let c = snap(&entries("1.0.0", BASE, &[("provisioning/scripts/disk.groovy", "y")]));
+        let r = compare(&a, &c, "a", "c");
+        assert!(!r.ok && r.actual.is_none(), "{r:?}");
     }
 
     #[test]

@@ -36,15 +36,49 @@ pub fn analyze(dir: &Path, opts: &CheckOptions) -> Result<Outcome, LoadError> {
     match crate::model::load_pack(dir, &mut diags)? {
         Err(sources) => {
             diags.sort(&sources);
+            crate::diag::cascade::limit(&mut diags, &sources);
             Ok(Outcome::Unusable { sources, diags })
         }
         Ok(mut pack) => {
             let (changelog, changelog_diags) = crate::changelog::load_and_check(&mut pack);
             diags.extend(changelog_diags);
-            diags.extend(check::run(&pack, opts));
+            // `--baseline` runs apart: between releases the manifest keeps the last released
+            // version while the pending fragments already decide the next one.
+            let mut rest = opts.clone();
+            let baseline = rest.baseline.take();
+            diags.extend(check::run(&pack, &rest));
+            if let Some(b) = baseline {
+                diags.extend(baseline_findings(&mut pack, changelog.as_ref(), &b));
+            }
+            // Per-location `# stackpack: allow CODE reason` comments, then the pack-wide allow
+            // list (which can also allow the suppression rules' own findings).
+            crate::diag::suppress::apply(&pack.sources, &mut diags);
             check::apply_allow(&pack, &mut diags);
             diags.sort(&pack.sources);
+            crate::diag::cascade::limit(&mut diags, &pack.sources);
             Ok(Outcome::Analyzed(Box::new(Analysis { pack, changelog, diags })))
         }
     }
+}
+
+/// `--baseline` against the version being released: the manifest's, or, when unreleased
+/// fragments imply a greater one (what `stackpack release` will write), that one, said in a note.
+fn baseline_findings(pack: &mut Pack, changelog: Option<&Changelog>, baseline: &Path) -> Diagnostics {
+    let manifest = pack.manifest.version.value.clone();
+    let implied = changelog
+        .filter(|cl| !cl.fragments.is_empty())
+        .map(|cl| cl.next_version(&manifest, None))
+        .filter(|v| *v > manifest);
+    let Some(implied) = implied else {
+        return crate::diff::check_baseline(pack, baseline);
+    };
+    pack.manifest.version.value = implied.clone();
+    let mut found = crate::diff::check_baseline(pack, baseline);
+    pack.manifest.version.value = manifest.clone();
+    for d in found.iter_mut() {
+        d.notes.push(format!(
+            "{implied} is the version the unreleased changelog fragments imply (`stackpack release` sets it); the manifest still says {manifest}"
+        ));
+    }
+    found
 }

@@ -95,8 +95,10 @@ fn diff_json_and_a_big_enough_bump() {
 fn identical_builds_have_no_changes() {
     let (_tmp, dir) = two_builds("4.3.2");
     let (code, out, err) = run(&dir, &["diff", "old/stackpack", "old/stackpack"]);
-    assert_eq!(code, 1, "same version: {out}{err}");
+    // Nothing changed and the version stayed: nothing to release, exit 0 (issue 13).
+    assert_eq!(code, 0, "same version: {out}{err}");
     assert!(out.contains("no node changed"), "{out}");
+    assert!(out.contains("verdict: ok"), "{out}");
     assert!(out.contains("the version did not go up"), "{out}");
 }
 

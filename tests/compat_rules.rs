@@ -8,6 +8,8 @@ fn lint(fixture: &str, extra: &[&str]) -> (i32, String, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
         .current_dir(root)
+        // `-q`: a clean run prints nothing (not its "ok: no findings" line).
+        .arg("-q")
         .arg("lint")
         .arg(format!("tests/fixtures/compat/{fixture}"))
         .args(extra)

@@ -1,9 +1,11 @@
-//! `stackpack build [DIR] [--out OUTDIR] [--templates DIR]`: load, model, check, compile and
-//! write `<OUTDIR>/<name>-<version>.sts` atomically; print its path.
+//! `stackpack build [DIR] [--out OUTDIR|FILE.sts] [--templates DIR]`: load, model, check,
+//! compile and write `<OUTDIR>/<name>-<version>.sts` (or exactly `FILE.sts`) atomically; print
+//! its path.
 //!
-//! Nothing is written when the pack has errors (exit 1). Output problems exit 2.
+//! Nothing is written when the pack has errors (exit 1), or, with `--deny warnings`, warnings.
+//! Output problems exit 2. Without DIR the pack containing the current directory is built.
 
-use super::output::{fatal, print_diagnostics};
+use super::output::{fatal, print_diagnostics, write_stderr};
 use crate::compile::{self, CompileOptions};
 use crate::diag::render::Format;
 use crate::pipeline::{Analysis, Outcome};
@@ -11,12 +13,16 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The pack directory (holding `stackpack.toml`).
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
-    /// Directory the archive is written to (created when missing).
-    #[arg(long, default_value = ".")]
+    /// The pack directory (holding `stackpack.toml`); default: the pack containing the current
+    /// directory.
+    pub dir: Option<PathBuf>,
+    /// Directory the archive `<name>-<version>.sts` is written to (created when missing), or
+    /// a path ending in `.sts`: exactly that file.
+    #[arg(long, default_value = ".", value_name = "OUTDIR|FILE.sts")]
     pub out: PathBuf,
+    /// Treat warnings as failures: no archive is written when there is one.
+    #[arg(long, value_parser = ["warnings"])]
+    pub deny: Option<String>,
     /// Directory of templates (`stackpack.conf.hbs`, `provision.groovy.hbs`) that replace the
     /// built-in ones of the same name.
     #[arg(long)]
@@ -34,8 +40,25 @@ pub fn run(args: Args) -> u8 {
             return fatal(format!("--templates `{}` is not a directory", t.display()));
         }
     }
+    let dir = match &args.dir {
+        Some(d) => d.clone(),
+        None => match super::lint::find_pack(std::path::Path::new(".")) {
+            Ok(super::lint::Target::Pack(root, _)) => root,
+            Ok(super::lint::Target::Classic(root)) => {
+                return fatal(format!(
+                    "`{}` is a classic pack: `stackpack import` converts it into sources `build` compiles",
+                    root.display()
+                ))
+            }
+            Err(e) => return fatal(e),
+        },
+    };
+    let (out_dir, out_file) = match output_target(&args.out) {
+        Ok(t) => t,
+        Err(e) => return fatal(e),
+    };
     // The same analysis as `lint`: any error stops the build before anything is written.
-    let analysis = match crate::pipeline::analyze(&args.dir, &args.check.options()) {
+    let analysis = match crate::pipeline::analyze(&dir, &args.check.options()) {
         Ok(Outcome::Analyzed(a)) => a,
         Ok(Outcome::Unusable { sources, diags }) => {
             print_diagnostics(args.format, &diags, &sources);
@@ -48,8 +71,13 @@ pub fn run(args: Args) -> u8 {
         changelog,
         mut diags,
     } = *analysis;
-    if diags.has_errors() {
+    if diags.has_errors() || (args.deny.is_some() && diags.count(crate::diag::Severity::Warning) > 0) {
         print_diagnostics(args.format, &diags, &pack.sources);
+        if !diags.has_errors() {
+            write_stderr(format_args!(
+                "error: not building: --deny warnings and the pack has warnings\n"
+            ));
+        }
         return super::EXIT_FINDINGS;
     }
     let release_notes = match crate::changelog::render::release_md(&pack, changelog.as_ref(), args.templates.as_deref())
@@ -77,18 +105,65 @@ pub fn run(args: Args) -> u8 {
             return super::EXIT_FINDINGS;
         }
     };
-    // Warnings of the checks are still shown on a successful build.
     diags.sort(&pack.sources);
-    print_diagnostics(args.format, &diags, &pack.sources);
-    match crate::archive::write::write_sts(&args.out, &compiled.file_name, &compiled.entries, epoch) {
-        Ok(path) => {
-            if args.format == Format::Human {
-                println!("{}", path.display());
-            } else {
-                eprintln!("{}", path.display());
-            }
-            super::EXIT_OK
+    let file_name = out_file.unwrap_or_else(|| compiled.file_name.clone());
+    let written = crate::archive::write::write_sts(&out_dir, &file_name, &compiled.entries, epoch);
+    let path = match written {
+        Ok(path) => path,
+        Err(e) => {
+            print_diagnostics(args.format, &diags, &pack.sources);
+            return fatal(e);
         }
-        Err(e) => fatal(e),
+    };
+    // Warnings of the checks are still shown on a successful build.
+    match args.format {
+        Format::Human => {
+            print_diagnostics(args.format, &diags, &pack.sources);
+            outln!("{}", path.display());
+        }
+        Format::Json => {
+            // The findings' JSON with the archive written (`archive`, also in docs/lint.md).
+            let mut v = crate::diag::render::json::to_value(&diags, &pack.sources);
+            v["archive"] = serde_json::json!(path.display().to_string());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            write_stderr(format_args!("{}\n", path.display()));
+        }
+        _ => {
+            print_diagnostics(args.format, &diags, &pack.sources);
+            write_stderr(format_args!("{}\n", path.display()));
+        }
     }
+    super::EXIT_OK
+}
+
+/// `--out`: a directory, or a `.sts` file path (its directory and file name).
+fn output_target(out: &std::path::Path) -> Result<(PathBuf, Option<String>), String> {
+    let is_sts = out
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("sts"));
+    if !is_sts {
+        if out.is_file() {
+            return Err(format!(
+                "--out `{}` is a file: give a directory, or a path ending in `.sts`",
+                out.display()
+            ));
+        }
+        return Ok((out.to_path_buf(), None));
+    }
+    if out.is_dir() {
+        return Err(format!(
+            "--out `{}` is a directory named like an archive: remove it, or give another path",
+            out.display()
+        ));
+    }
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .ok_or_else(|| format!("--out `{}` names no file", out.display()))?;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((dir, Some(name)))
 }

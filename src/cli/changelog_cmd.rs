@@ -269,7 +269,7 @@ fn add(args: AddArgs) -> u8 {
     }
     for e in &entries {
         match add_fragment(&changelog_dir, e) {
-            Ok(path) => println!("created {}", clean(&path)),
+            Ok(path) => outln!("created {}", clean(&path)),
             Err(WriteError::Refused(m)) => {
                 eprintln!("error: {m}");
                 return super::EXIT_FINDINGS;

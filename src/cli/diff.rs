@@ -45,11 +45,17 @@ pub fn run(args: Args) -> u8 {
         &args.new.display().to_string(),
     );
     match args.format {
-        DiffFormat::Human => print!("{}", diff::render_human(&report)),
-        DiffFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => return fatal(e),
-        },
+        DiffFormat::Human => out!("{}", crate::diag::escape::escape_lines(&diff::render_human(&report))),
+        DiffFormat::Json => {
+            let mut v = match serde_json::to_value(&report) {
+                Ok(v) => v,
+                Err(e) => return fatal(e),
+            };
+            if let Some(m) = v.as_object_mut() {
+                m.insert("schema_version".into(), crate::diag::render::JSON_SCHEMA_VERSION.into());
+            }
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
     }
     if report.ok {
         super::EXIT_OK

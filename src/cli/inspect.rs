@@ -26,7 +26,6 @@ pub enum InspectFormat {
 #[derive(Debug, serde::Serialize)]
 pub struct Report {
     pub name: Option<String>,
-    #[serde(rename = "displayName")]
     pub display_name: Option<String>,
     pub version: Option<String>,
     pub dependencies: BTreeMap<String, String>,
@@ -51,6 +50,9 @@ pub struct NodeInfo {
 }
 
 pub fn run(args: Args) -> u8 {
+    if let Err(e) = inspectable(&args.file) {
+        return fatal(e);
+    }
     let mut diags = Diagnostics::new();
     let classic = match crate::classic::lint::analyse(&args.file, &mut diags) {
         Err(e) => return fatal(e),
@@ -62,13 +64,45 @@ pub fn run(args: Args) -> u8 {
     };
     let report = report(&classic, &diags);
     match args.format {
-        InspectFormat::Json => match serde_json::to_string_pretty(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => return fatal(e),
-        },
-        InspectFormat::Human => print!("{}", human(&report)),
+        InspectFormat::Json => {
+            let mut v = match serde_json::to_value(&report) {
+                Ok(v) => v,
+                Err(e) => return fatal(e),
+            };
+            if let Some(m) = v.as_object_mut() {
+                m.insert("schema_version".into(), crate::diag::render::JSON_SCHEMA_VERSION.into());
+            }
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        InspectFormat::Human => out!("{}", crate::diag::escape::escape_lines(&human(&report))),
     }
     super::EXIT_OK
+}
+
+/// Only archives and classic source trees can be inspected; anything else is a usage error
+/// (exit 2) that says what to do.
+fn inspectable(path: &std::path::Path) -> Result<(), String> {
+    let shown = crate::diag::escape::escape(&path.display().to_string()).into_owned();
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+    if meta.is_dir() {
+        if path.join(crate::load::MANIFEST).is_file() {
+            return Err(format!(
+                "`{shown}` is the source of a pack, not an archive: build it (`stackpack build {shown} --out dist`) and inspect the `.sts`, or check it with `stackpack lint {shown}`"
+            ));
+        }
+        if !path.join("stackpack.conf").is_file() {
+            return Err(format!(
+                "`{shown}` is neither a `.sts` archive nor a classic pack directory (no `stackpack.conf` in it)"
+            ));
+        }
+        return Ok(());
+    }
+    if !crate::classic::is_classic(path) {
+        return Err(format!(
+            "`{shown}` is not a `.sts` archive: `inspect` reads StackPack archives"
+        ));
+    }
+    Ok(())
 }
 
 pub fn report(c: &crate::classic::lint::Classic, diags: &Diagnostics) -> Report {

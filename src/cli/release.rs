@@ -90,7 +90,7 @@ pub fn run(args: Args) -> u8 {
     }
     match release(&l.pack, cl, &opts) {
         Ok(r) => {
-            println!(
+            outln!(
                 "released {} ({}): wrote {}, set the manifest version, removed {} fragment{}",
                 r.version,
                 r.date,

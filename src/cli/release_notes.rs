@@ -72,7 +72,15 @@ pub fn run(args: Args) -> u8 {
     }
     match render(&n, args.format, args.templates.as_deref()) {
         Ok(text) => {
-            print!("{text}");
+            if args.format == Format::Json {
+                // The one JSON contract: every JSON output carries `schema_version`.
+                if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(&text) {
+                    m.insert("schema_version".into(), crate::diag::render::JSON_SCHEMA_VERSION.into());
+                    outln!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+                    return super::EXIT_OK;
+                }
+            }
+            out!("{text}");
             super::EXIT_OK
         }
         Err(diags) => {

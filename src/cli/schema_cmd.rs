@@ -22,6 +22,6 @@ pub fn run(args: Args) -> u8 {
         Which::Nodes => crate::schema::nodes(),
         Which::Test => crate::sync::schema::test_file(),
     };
-    print!("{}", crate::schema::to_text(&schema));
+    out!("{}", crate::schema::to_text(&schema));
     super::EXIT_OK
 }

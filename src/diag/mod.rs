@@ -4,8 +4,12 @@
 //! the code that emits them (each stage has a `rules` list); [`registry::all`] gathers them so
 //! the rule list in `docs/rules.md` and the SARIF rule table are generated from one place.
 
+pub mod cascade;
+pub mod escape;
 pub mod registry;
 pub mod render;
+pub mod rules;
+pub mod suppress;
 
 use crate::source::{SourceMap, Span};
 use std::fmt;

@@ -13,6 +13,7 @@ pub fn all() -> Vec<&'static Rule> {
     rules.extend_from_slice(crate::classic::rules::RULES);
     rules.extend_from_slice(crate::archive::rules::RULES);
     rules.extend_from_slice(crate::sync::rules::RULES);
+    rules.extend_from_slice(super::rules::RULES);
     rules.sort_by_key(|r| r.code);
     rules
 }

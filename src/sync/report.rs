@@ -41,7 +41,11 @@ pub fn human(run: &Run, sources: &SourceMap, color: bool) -> String {
             Format::Human,
             &run.file_diags,
             sources,
-            RenderOptions { color },
+            RenderOptions {
+                color,
+                quiet: true,
+                files: 0,
+            },
         ));
     }
     if !failed.is_empty() {
@@ -61,7 +65,16 @@ pub fn human(run: &Run, sources: &SourceMap, color: bool) -> String {
                 let mut d = Diagnostics::new();
                 d.extend(c.diags.iter().cloned());
                 out.push('\n');
-                out.push_str(&render(Format::Human, &d, sources, RenderOptions { color }));
+                out.push_str(&render(
+                    Format::Human,
+                    &d,
+                    sources,
+                    RenderOptions {
+                        color,
+                        quiet: true,
+                        files: 0,
+                    },
+                ));
             }
             for diff in &c.diffs {
                 out.push('\n');

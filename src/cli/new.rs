@@ -1,0 +1,81 @@
+//! `stackpack new PATH [--name NAME] [--display-name TITLE] [--multi-instance]`: create a pack
+//! that lints clean and builds, from the templates embedded in the binary (offline).
+
+use super::output::{fatal, settings};
+use crate::scaffold::{self, Layout, Options};
+use std::path::PathBuf;
+
+/// The source format of the new pack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NewFormat {
+    /// The declarative format of docs/format.md (`stackpack.toml` + `nodes/*.yaml`), built
+    /// into a StackPack 1.0 `.sts`.
+    V1,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Directory to create (must not exist or be empty); its last part is the pack name
+    /// unless `--name` is given.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// Pack name (lower-case letters, digits and `-`): the `<pack>` segment of every URN.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Title shown in StackState (default: the name's words capitalised).
+    #[arg(long, value_name = "TITLE")]
+    pub display_name: Option<String>,
+    /// A pack installed once per monitored server, each installation with its own topic and
+    /// install-dialog values.
+    #[arg(long)]
+    pub multi_instance: bool,
+    /// Source format of the pack.
+    #[arg(long, value_enum, default_value_t = NewFormat::V1)]
+    pub format: NewFormat,
+}
+
+pub fn run(args: Args) -> u8 {
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => match args.path.file_name() {
+            Some(n) => n.to_string_lossy().to_string(),
+            None => {
+                return fatal(format!(
+                    "`{}` names no directory: give a path like `acme`",
+                    args.path.display()
+                ))
+            }
+        },
+    };
+    let layout = match args.format {
+        NewFormat::V1 => Layout::V1 {
+            multi_instance: args.multi_instance,
+        },
+    };
+    let opts = Options {
+        name,
+        display_name: args.display_name.clone(),
+        layout,
+    };
+    match scaffold::create(&args.path, &opts) {
+        Ok(files) => {
+            let dir = args.path.display();
+            if !settings().quiet {
+                outln!(
+                    "created {} pack `{}` in {dir} ({} files)",
+                    if args.multi_instance {
+                        "multi-instance"
+                    } else {
+                        "single-instance"
+                    },
+                    opts.name,
+                    files.len()
+                );
+                outln!("next:\n  cd {dir}\n  stackpack lint\n  stackpack build --out dist");
+            }
+            super::EXIT_OK
+        }
+        Err(scaffold::Error::InvalidName(m)) => fatal(m),
+        Err(e) => fatal(e),
+    }
+}

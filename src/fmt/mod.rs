@@ -1,0 +1,245 @@
+//! `stackpack fmt`: the canonical layout of a pack's YAML and TOML sources.
+//!
+//! YAML goes through `pretty_yaml`, TOML through `taplo`'s formatter, both of which keep
+//! comments. The canonical form: two-space indentation, block sequences indented under their
+//! key, double quotes where quotes are needed, one space after `#`-comments' values, no
+//! trailing whitespace, at most one blank line in a row (two in TOML), exactly one trailing
+//! newline, lines up to 100 columns. Keys keep the order they are written in: moving keys
+//! would move the comments above them and make every diff noisy.
+//!
+//! A file is only ever rewritten to text that parses to the same data: after formatting, both
+//! texts are parsed (`serde_yaml`, `toml`) and compared; when they differ, or the file does not
+//! parse, it is left alone and reported. Formatting is idempotent (tested on the example pack
+//! and every fixture).
+
+use std::path::{Path, PathBuf};
+
+/// A formattable source kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Yaml,
+    Toml,
+}
+
+/// The kind of a file by its extension.
+pub fn kind_of(path: &Path) -> Option<Kind> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "yaml" | "yml" => Some(Kind::Yaml),
+        "toml" => Some(Kind::Toml),
+        _ => None,
+    }
+}
+
+/// Why a file was not formatted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The file does not parse: `stackpack lint` locates the problem.
+    Syntax(String),
+    /// The formatter's output would not mean the same as the input (a formatter bug): the
+    /// file is left as it is.
+    ChangesMeaning,
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Syntax(m) => write!(f, "does not parse ({m}); `stackpack lint` shows where"),
+            Error::ChangesMeaning => {
+                f.write_str("left as it is: formatting it would change its data (please report this)")
+            }
+        }
+    }
+}
+
+const WIDTH: usize = 100;
+
+fn yaml_options() -> pretty_yaml::config::FormatOptions {
+    let mut o = pretty_yaml::config::FormatOptions::default();
+    o.layout.print_width = WIDTH;
+    o.layout.indent_width = 2;
+    o.language.quotes = pretty_yaml::config::Quotes::PreferDouble;
+    o.language.indent_block_sequence_in_map = true;
+    o.language.trim_trailing_whitespaces = true;
+    o.language.trim_trailing_zero = false;
+    // `{dependency: common, to: 2.5.0}`, as the changelog docs write flow maps.
+    o.language.brace_spacing = false;
+    o
+}
+
+fn toml_options() -> taplo::formatter::Options {
+    taplo::formatter::Options {
+        column_width: WIDTH,
+        indent_string: "  ".into(),
+        trailing_newline: true,
+        allowed_blank_lines: 2,
+        align_comments: false,
+        align_single_comments: false,
+        ..taplo::formatter::Options::default()
+    }
+}
+
+/// YAML's data, for the meaning check: every document of the stream.
+fn yaml_data(text: &str) -> Result<Vec<serde_yaml::Value>, String> {
+    use serde::Deserialize;
+    let mut docs = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        docs.push(serde_yaml::Value::deserialize(doc).map_err(|e| e.to_string())?);
+    }
+    Ok(docs)
+}
+
+/// Run a formatter that might panic on input it does not expect as a normal error.
+fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) -> Result<String, Error> {
+    match std::panic::catch_unwind(f) {
+        Ok(r) => r.map_err(Error::Syntax),
+        Err(_) => Err(Error::ChangesMeaning),
+    }
+}
+
+/// The canonical text of a source.
+pub fn format_text(kind: Kind, text: &str) -> Result<String, Error> {
+    let normalized: String = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    let out = match kind {
+        Kind::Yaml => {
+            let before = yaml_data(&normalized).map_err(Error::Syntax)?;
+            let input = normalized.clone();
+            let out = guarded(move || pretty_yaml::format_text(&input, &yaml_options()).map_err(|e| e.to_string()))?;
+            if yaml_data(&out).ok().as_ref() != Some(&before) {
+                return Err(Error::ChangesMeaning);
+            }
+            out
+        }
+        Kind::Toml => {
+            let before: toml::Table = normalized
+                .parse()
+                .map_err(|e: toml::de::Error| Error::Syntax(e.message().to_string()))?;
+            let parsed = taplo::parser::parse(&normalized);
+            if let Some(e) = parsed.errors.first() {
+                return Err(Error::Syntax(e.to_string()));
+            }
+            let input = normalized.clone();
+            let out = guarded(move || Ok(taplo::formatter::format(&input, toml_options())))?;
+            if out.parse::<toml::Table>().ok().as_ref() != Some(&before) {
+                return Err(Error::ChangesMeaning);
+            }
+            out
+        }
+    };
+    let mut out = out.trim_end_matches(['\n', ' ']).to_string();
+    out.push('\n');
+    if out.trim().is_empty() {
+        out.clear();
+    }
+    Ok(out)
+}
+
+/// The YAML and TOML files a pack's sources are made of: the manifest, the node files and any
+/// other YAML/TOML file of the pack, and the changelog directory's files (which may lie beside
+/// the pack). Hidden files and symlinks that leave the pack are not included.
+pub fn pack_sources(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for dir in [Some(root.to_path_buf()), changelog_dir(root)].into_iter().flatten() {
+        if !dir.is_dir() {
+            continue;
+        }
+        out.extend(sources_below(&dir)?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Every YAML/TOML file below `dir` (with the loader's walk: no hidden files, no escaping
+/// symlinks, bounded depth).
+pub fn sources_below(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let canonical = dir
+        .canonicalize()
+        .map_err(|e| format!("cannot read `{}`: {e}", dir.display()))?;
+    let mut ignored = crate::diag::Diagnostics::new();
+    let files = crate::load::discover(dir, &canonical, &mut ignored).map_err(|e| e.to_string())?;
+    Ok(files
+        .iter()
+        .filter(|(rel, f)| !f.escapes && kind_of(Path::new(rel)).is_some())
+        .map(|(_, f)| f.path.clone())
+        .collect())
+}
+
+/// The manifest's `changelog` directory when it lies outside the pack (`../changelog`).
+fn changelog_dir(root: &Path) -> Option<PathBuf> {
+    let text = std::fs::read_to_string(root.join(crate::load::MANIFEST)).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let rel = table.get("changelog")?.as_str()?;
+    if !rel.starts_with("../") || rel[3..].contains("..") || rel.contains('\\') {
+        return None;
+    }
+    Some(root.join(rel))
+}
+
+/// What [`format_file`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Unchanged,
+    /// Reformatted (or, with `check`, would be).
+    Changed,
+}
+
+/// Format one file in place (atomically), or with `check` only tell whether it would change.
+pub fn format_file(path: &Path, check: bool) -> Result<Outcome, String> {
+    let kind = kind_of(path).ok_or_else(|| "is not a YAML or TOML file".to_string())?;
+    let meta = std::fs::symlink_metadata(path).map_err(|e| e.to_string())?;
+    if !meta.file_type().is_file() {
+        return Err("is not a regular file: left alone".to_string());
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+    let formatted = format_text(kind, &text).map_err(|e| e.to_string())?;
+    if formatted == text {
+        return Ok(Outcome::Unchanged);
+    }
+    if !check {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".stackpack-fmt-")
+            .tempfile_in(dir)
+            .map_err(|e| e.to_string())?;
+        use std::io::Write;
+        tmp.write_all(formatted.as_bytes()).map_err(|e| e.to_string())?;
+        let _ = tmp.as_file().set_permissions(meta.permissions());
+        tmp.persist(path).map_err(|e| e.error.to_string())?;
+    }
+    Ok(Outcome::Changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_is_canonical_with_comments_kept() {
+        let text =
+            "# head\ncomponent-types:\n- id: 'a'   # trailing\n  name:    A\n\n\n\nrelation-types:\n    - id: b\n";
+        let out = format_text(Kind::Yaml, text).unwrap_or_default();
+        assert!(out.contains("# head") && out.contains("# trailing"), "{out}");
+        assert!(out.contains("  - id: \"a\""), "{out}");
+        assert_eq!(format_text(Kind::Yaml, &out).as_ref(), Ok(&out), "idempotent");
+    }
+
+    #[test]
+    fn toml_is_canonical_with_comments_kept() {
+        let text =
+            "# manifest\nname=\"a\"   # the name\ncategories = [ \"x\",\"y\" ]\n[dependencies]\ncommon =   \"2.5.0\"";
+        let out = format_text(Kind::Toml, text).unwrap_or_default();
+        assert!(out.contains("name = \"a\"") && out.contains("# the name"), "{out}");
+        assert!(out.ends_with("common = \"2.5.0\"\n"), "{out}");
+        assert_eq!(format_text(Kind::Toml, &out).as_ref(), Ok(&out), "idempotent");
+    }
+
+    #[test]
+    fn broken_files_are_refused() {
+        assert!(matches!(format_text(Kind::Yaml, "a: [\n"), Err(Error::Syntax(_))));
+        assert!(matches!(format_text(Kind::Toml, "a = \n"), Err(Error::Syntax(_))));
+    }
+}
