@@ -28,3 +28,4 @@ pub mod schema;
 pub mod source;
 pub mod synth;
 pub mod template;
+pub mod v2;

@@ -29,6 +29,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.dir) {
+        return super::v2::build(&args.dir, &args.out, args.format, &args.check);
+    }
     if let Some(t) = &args.templates {
         if !t.is_dir() {
             return fatal(format!("--templates `{}` is not a directory", t.display()));

@@ -51,6 +51,9 @@ pub struct NodeInfo {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.file) {
+        return super::v2::inspect(&args.file, args.format == InspectFormat::Json);
+    }
     let mut diags = Diagnostics::new();
     let classic = match crate::classic::lint::analyse(&args.file, &mut diags) {
         Err(e) => return fatal(e),

@@ -45,6 +45,9 @@ impl CheckArgs {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.dir) {
+        return super::v2::lint(&args.dir, args.format, args.deny.is_some(), &args.check);
+    }
     if crate::classic::is_classic(&args.dir) {
         if args.check.stackstate_version.is_some() || args.check.baseline.is_some() {
             return fatal(

@@ -14,6 +14,7 @@ pub mod release;
 pub mod release_notes;
 pub mod rules_cmd;
 pub mod schema_cmd;
+pub mod v2;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

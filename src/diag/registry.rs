@@ -12,6 +12,7 @@ pub fn all() -> Vec<&'static Rule> {
     rules.extend_from_slice(crate::changelog::rules::RULES);
     rules.extend_from_slice(crate::classic::rules::RULES);
     rules.extend_from_slice(crate::archive::rules::RULES);
+    rules.extend_from_slice(crate::v2::rules::RULES);
     rules.sort_by_key(|r| r.code);
     rules
 }
