@@ -281,6 +281,21 @@ pub fn compare(old: &V2Snapshot, new: &V2Snapshot, old_label: &str, new_label: &
     }
 }
 
+/// One line per change (2.0 nodes have no shared/instance scope).
+pub fn describe(c: &Change) -> String {
+    match &c.kind {
+        ChangeKind::Added => format!("added {} {}", c.stj_type, c.identifier),
+        ChangeKind::Removed => format!("removed {} {}", c.stj_type, c.identifier),
+        ChangeKind::Changed { fields } => format!("changed {} {} ({})", c.stj_type, c.identifier, fields.join(", ")),
+        ChangeKind::KindChanged { old_type } => {
+            format!("{} changed type from {old_type} to {}", c.identifier, c.stj_type)
+        }
+        ChangeKind::Rekeyed { old_identifier } => {
+            format!("re-keyed {} {old_identifier} → {}", c.stj_type, c.identifier)
+        }
+    }
+}
+
 /// Compare two 2.0 packs (directories or archives).
 pub fn diff_paths_of(old: &Path, new: &Path) -> Result<Report, String> {
     let open = |p: &Path| -> Result<Pack, String> {
@@ -360,7 +375,7 @@ pub fn baseline_findings(pack: &Pack, baseline: &Path) -> Diagnostics {
     }
     .help(help);
     for c in report.changes.iter().filter(|c| c.bump == report.required).take(5) {
-        diag = diag.note(crate::diff::describe(c));
+        diag = diag.note(describe(c));
     }
     out.push(diag);
     out

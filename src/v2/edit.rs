@@ -41,8 +41,7 @@ pub fn set_version(text: &str, new: &semver::Version) -> Result<String, EditErro
     if !matches!(v.kind, Kind::Str(_) | Kind::Int(_) | Kind::Float(_)) || v.tag.is_some() {
         return Err(EditError("the `version` of stackpack.yaml is not a plain value".into()));
     }
-    let raw = sources.text(v.span);
-    if raw.starts_with('|') || raw.starts_with('>') {
+    if v.block {
         return Err(EditError(
             "the `version` of stackpack.yaml is a block scalar; write it as `version: \"X.Y.Z\"`".into(),
         ));

@@ -428,12 +428,11 @@ impl<'a> Walk<'a, '_> {
                     Diagnostic::new(
                         &rules::MISSING_FIELD,
                         value.span,
-                        format!(
-                            "{} `{}` lacks the required field `{}`",
-                            st.name,
-                            if path.is_empty() { "node" } else { path },
-                            f.name
-                        ),
+                        if path.is_empty() {
+                            format!("this {} lacks the required field `{}`", st.name, f.name)
+                        } else {
+                            format!("`{path}` ({}) lacks the required field `{}`", st.name, f.name)
+                        },
                     )
                     .label(format!("no `{}` here", f.name))
                     .help(format!("add `{}` ({})", f.name, describe_type(&f.ty))),

@@ -31,7 +31,7 @@ pub fn read(pack: &Pack, cli: Option<&Version>, diags: &mut Diagnostics) -> Targ
     let mut t = Targets::default();
     if let Some(id) = pack.targets_file {
         let text = pack.sources.file(id).text.clone();
-        match text.parse::<toml_edit::DocumentMut>() {
+        match toml_edit::Document::parse(text.to_string()) {
             Err(e) => {
                 let at = e.span().map(|r| r.start).unwrap_or(0);
                 diags.push(

@@ -23,6 +23,8 @@ pub struct Node {
     pub tag: Option<String>,
     /// The scalar was written quoted (or as a block scalar).
     pub quoted: bool,
+    /// The scalar is a block scalar (`|` or `>`).
+    pub block: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +210,8 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                 let forced_str = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let tag = local_tag(tag.as_deref());
                 let quoted = style != ScalarStyle::Plain;
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let span = scalar_span(text, span, style);
                 let kind = if quoted || forced_str || tag.is_some() {
                     Kind::Str(value.into_owned())
                 } else {
@@ -218,6 +222,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                     span,
                     tag,
                     quoted,
+                    block,
                 };
                 if anchor > 0 {
                     anchors.insert(anchor, n.clone());
@@ -264,6 +269,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                         span: Span::new(id, start, span.end as usize),
                         tag,
                         quoted: false,
+                        block: false,
                     };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
@@ -285,6 +291,7 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
                         span: Span::new(id, start, span.end as usize),
                         tag,
                         quoted: false,
+                        block: false,
                     };
                     if anchor > 0 {
                         anchors.insert(anchor, n.clone());
@@ -334,6 +341,51 @@ pub fn parse(id: FileId, file: &SourceFile, diags: &mut Diagnostics) -> Option<V
     Some(docs)
 }
 
+/// The span of a scalar's own text: without its tag, and for flow scalars without the trailing
+/// comment or whitespace the parser's span may run into.
+fn scalar_span(text: &str, span: Span, style: ScalarStyle) -> Span {
+    let (a, b) = (span.start as usize, span.end as usize);
+    let Some(s) = text.get(a..b) else { return span };
+    let mut from = 0;
+    if s.starts_with('!') {
+        let tag_end = s.find(char::is_whitespace).unwrap_or(s.len());
+        from = tag_end + s[tag_end..].len() - s[tag_end..].trim_start().len();
+    }
+    let rest = &s[from..];
+    let len = match style {
+        ScalarStyle::DoubleQuoted if rest.starts_with('"') => {
+            let mut esc = false;
+            rest.char_indices()
+                .skip(1)
+                .find(|&(_, c)| {
+                    let end = c == '"' && !esc;
+                    esc = c == '\\' && !esc;
+                    end
+                })
+                .map(|(i, _)| i + 1)
+                .unwrap_or(rest.len())
+        }
+        ScalarStyle::SingleQuoted if rest.starts_with('\'') => {
+            let b = rest.as_bytes();
+            let mut i = 1;
+            loop {
+                match b.get(i) {
+                    None => break rest.len(),
+                    Some(b'\'') if b.get(i + 1) == Some(&b'\'') => i += 2,
+                    Some(b'\'') => break i + 1,
+                    _ => i += 1,
+                }
+            }
+        }
+        ScalarStyle::Plain => {
+            let cut = rest.find(" #").or_else(|| rest.find("\t#")).unwrap_or(rest.len());
+            rest[..cut].trim_end().len()
+        }
+        _ => rest.len(),
+    };
+    Span::new(span.file, a + from, a + from + len)
+}
+
 /// Parse with the lenient libyaml-based reader (`serde_yaml`), which accepts what the server's
 /// parser accepts, such as under-indented continuation lines of quoted scalars. Every value gets
 /// `span` (there are no positions).
@@ -357,6 +409,7 @@ fn from_serde(v: serde_yaml::Value, span: Span, depth: usize) -> Option<Node> {
         span,
         tag: None,
         quoted: false,
+        block: false,
     };
     Some(match v {
         V::Null => node(Kind::Null),

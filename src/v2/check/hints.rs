@@ -68,14 +68,23 @@ fn hint(pack: &Pack, value: &Node, includes: &mut BTreeMap<String, Option<FileId
 /// Parse and inspect one hint text; `span(a, b)` locates a byte range of it.
 fn check_text(text: &str, span: impl Fn(usize, usize) -> Span, diags: &mut Diagnostics) {
     if let Err(e) = handlebars::Template::compile(text) {
-        let msg = e.to_string();
+        let full = e.to_string();
+        let full = full.trim_start_matches("Template error: ");
+        // The grammar's list of expected tokens says nothing useful to a hint's author.
+        let msg = match full.find(": expected ") {
+            Some(i) => full[..i].to_string(),
+            None => full.to_string(),
+        };
         let (line, col) = e.pos().unwrap_or((1, 1));
         let at = offset_of(text, line, col);
         diags.push(
             Diagnostic::new(
                 &rules::HBS_SYNTAX,
                 span(at, (at + 1).min(text.len()).max(at)),
-                format!("invalid handlebars: {}", msg.lines().next().unwrap_or("")),
+                format!(
+                    "invalid handlebars: {}",
+                    msg.lines().next().unwrap_or("").trim_end_matches(':')
+                ),
             )
             .help("close every `{{` with `}}` and every block `{{#x}}` with `{{/x}}`"),
         );

@@ -180,6 +180,10 @@ fn manifest(pack: &Pack, targets: &Targets, diags: &mut Diagnostics) {
             }
         }
     }
+    let urls_key = m
+        .as_map()
+        .and_then(|e| e.iter().find(|(k, _)| k.value == "configurationUrls"))
+        .map(|(k, _)| k.span);
     if let Some(c) = m.get("configurationUrls") {
         if let Some(entries) = c.as_map() {
             let missing: Vec<&str> = STATES
@@ -191,7 +195,7 @@ fn manifest(pack: &Pack, targets: &Targets, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(
                         &rules::CONFIGURATION_URLS,
-                        c.span,
+                        urls_key.unwrap_or(c.span),
                         format!("`configurationUrls` has no page for {}", missing.join(", ")),
                     )
                     .help(format!("add `{}: !resource <page>.md` (pages may repeat)", missing[0])),

@@ -260,14 +260,11 @@ fn metric_ids(n: &Node, diags: &mut Diagnostics) {
                 r.span,
                 format!("no metric `{id}` in this presentation's `metrics[]`"),
             );
-            let close = defined
-                .iter()
-                .find(|m| m.ends_with(&format!(":{id}")))
-                .copied()
-                .or_else(|| did_you_mean(id, defined.iter().copied()));
-            d = match close {
-                Some(m) => d.help(format!("the definition is `{m}`: use the same id on both sides")),
-                None => d.help("add a `metrics[]` entry with this `metricId` to the same node"),
+            let suffixed = defined.iter().find(|m| m.ends_with(&format!(":{id}"))).copied();
+            d = match (suffixed, did_you_mean(id, defined.iter().copied())) {
+                (Some(m), _) => d.help(format!("the definition is `{m}`: use the same id on both sides")),
+                (None, Some(m)) => d.help(format!("did you mean `{m}`?")),
+                (None, None) => d.help("add a `metrics[]` entry with this `metricId` to the same node"),
             };
             diags.push(d);
         }
