@@ -2,16 +2,16 @@
 //! SP600–SP604 are reported while loading).
 
 use super::rules;
+use super::seam::PackSeam;
 use super::{bump_for, next_version, Changelog, Release, VersionBump};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::Pack;
 use crate::source::{Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
 
 /// Every semantic check of `changelog` (loaded for `pack` with [`super::load()`]). With no
 /// changelog there is nothing to check.
-pub fn check(pack: &Pack, changelog: Option<&Changelog>) -> Diagnostics {
+pub fn check(pack: &dyn PackSeam, changelog: Option<&Changelog>) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let Some(cl) = changelog else {
         return diags;
@@ -20,7 +20,7 @@ pub fn check(pack: &Pack, changelog: Option<&Changelog>) -> Diagnostics {
     release_bumps(cl, &mut diags);
     manifest_version(pack, cl, &mut diags);
     for m in missing_bumps(pack, cl) {
-        let cmd = m.command(&pack.root.display().to_string());
+        let cmd = m.command(&pack.root().display().to_string());
         let what = match &m.dependency {
             Some(d) => format!("dependency `{d}`"),
             None => "the minimum StackState version".to_string(),
@@ -36,7 +36,7 @@ pub fn check(pack: &Pack, changelog: Option<&Changelog>) -> Diagnostics {
         .label("changed since the last release")
         .help(format!(
             "run `{cmd}` (or `stackpack changelog add {} --sync` for every such change)",
-            pack.root.display()
+            pack.root().display()
         ));
         if let Some(r) = m.recorded_at {
             d = d.related(r, "recorded here");
@@ -224,12 +224,12 @@ fn release_bumps(cl: &Changelog, diags: &mut Diagnostics) {
 }
 
 /// The manifest version is the newest release, or newer with fragments large enough for it.
-fn manifest_version(pack: &Pack, cl: &Changelog, diags: &mut Diagnostics) {
-    let m = &pack.manifest.version;
+fn manifest_version(pack: &dyn PackSeam, cl: &Changelog, diags: &mut Diagnostics) {
+    let m = &pack.version();
     let Some((newest, nv)) = cl.newest() else {
         return;
     };
-    let dir = pack.root.display();
+    let dir = pack.root().display();
     if m.value == *nv {
         return;
     }
@@ -340,7 +340,7 @@ pub fn value_at_newest(cl: &Changelog, dependency: Option<&str>) -> Option<(Vers
 }
 
 /// Every manifest version change since the newest release that no fragment announces.
-pub fn missing_bumps(pack: &Pack, cl: &Changelog) -> Vec<MissingBump> {
+pub fn missing_bumps(pack: &dyn PackSeam, cl: &Changelog) -> Vec<MissingBump> {
     let mut out = Vec::new();
     if cl.newest().is_none() {
         return out;
@@ -351,12 +351,13 @@ pub fn missing_bumps(pack: &Pack, cl: &Changelog) -> Vec<MissingBump> {
             .filter_map(|f| f.entry.bump.as_ref())
             .any(|b| b.dependency() == dep && b.to().value == *to)
     };
-    let mf = &pack.manifest;
+    let min = pack.min_stackstate();
+    let deps = pack.dependencies();
     let mut tracked: Vec<(Option<&str>, &Spanned<Version>)> = Vec::new();
-    if let Some(min) = &mf.min_stackstate {
+    if let Some(min) = &min {
         tracked.push((None, min));
     }
-    for d in &mf.dependencies {
+    for d in &deps {
         tracked.push((Some(&d.name.value), &d.version));
     }
     for (dep, now) in tracked {

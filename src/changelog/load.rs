@@ -1,13 +1,13 @@
 //! Reading a changelog directory into the typed [`Changelog`], with located diagnostics.
 
 use super::rules;
+use super::seam::PackSeam;
 use super::{ChangeKind, Changelog, Entry, Fragment, Release, VersionBump};
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::load::paths::normalize;
 use crate::load::rules as load_rules;
 use crate::load::tree::{Fields, Kind, Map, Value};
 use crate::model::version::parse_stackstate;
-use crate::model::{Manifest, Pack};
 use crate::source::{FileId, SourceMap, Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
@@ -31,9 +31,11 @@ pub struct Location {
 
 /// Validate the manifest's `changelog` path: relative, `/`-separated, and at most one `..` at
 /// the start (a directory beside the pack, as in the example repository). Reports SP600.
-pub fn locate(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Option<Location> {
-    let raw = &manifest.changelog;
-    let explicit = raw.span != manifest.span;
+pub fn locate(pack: &dyn PackSeam, diags: &mut Diagnostics) -> Option<Location> {
+    let root = pack.root();
+    let dir = pack.changelog_dir();
+    let raw = &dir.path;
+    let explicit = dir.explicit;
     let (up, rest) = match raw.value.strip_prefix("../") {
         Some(rest) => (true, rest),
         None => (false, raw.value.as_str()),
@@ -66,30 +68,24 @@ pub fn locate(root: &Path, manifest: &Manifest, diags: &mut Diagnostics) -> Opti
     })
 }
 
-/// Load the changelog of `pack`, registering its files in `pack.sources`. `None` when the pack
-/// has no changelog directory (or its path is refused, which is reported).
-pub fn load_for(pack: &mut Pack, diags: &mut Diagnostics) -> Option<Changelog> {
-    load(
-        &pack.root,
-        &pack.canonical_root,
-        &pack.manifest,
-        &mut pack.sources,
-        diags,
-    )
+/// Load the changelog of `pack`, registering its files in the pack's source map. `None` when
+/// the pack has no changelog directory (or its path is refused, which is reported).
+pub fn load_for(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelog> {
+    load(pack, diags)
 }
 
-/// Load the changelog named by `manifest` for the pack in `root`. Its files are registered in
-/// `sources` so that every finding is located. `None` when the pack has no changelog (or its
+/// Load the changelog the manifest of `pack` names. Its files are registered in the pack's
+/// source map so that every finding is located. `None` when the pack has no changelog (or its
 /// path is refused, which is reported).
-pub fn load(
-    root: &Path,
-    canonical_root: &Path,
-    manifest: &Manifest,
-    sources: &mut SourceMap,
-    diags: &mut Diagnostics,
-) -> Option<Changelog> {
-    let loc = locate(root, manifest, diags)?;
-    let raw = &manifest.changelog;
+pub fn load(pack: &mut dyn PackSeam, diags: &mut Diagnostics) -> Option<Changelog> {
+    let loc = locate(pack, diags)?;
+    let root = pack.root().to_path_buf();
+    let root = root.as_path();
+    let canonical_root = pack.canonical_root().to_path_buf();
+    let canonical_root = canonical_root.as_path();
+    let dir = pack.changelog_dir();
+    let raw = &dir.path;
+    let sources = pack.sources_mut();
     if !loc.dir.is_dir() {
         if loc.explicit {
             diags.push(

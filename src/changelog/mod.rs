@@ -20,14 +20,15 @@ pub mod date;
 pub mod load;
 pub mod render;
 pub mod rules;
+pub mod seam;
 pub mod write;
 
 pub use check::check;
 pub use load::{load, load_for};
 pub use render::release_md;
+pub use seam::{ChangelogDir, DependencyFact, PackSeam};
 
 use crate::diag::Diagnostics;
-use crate::model::Pack;
 use crate::source::{FileId, Span, Spanned};
 use semver::Version;
 use std::collections::BTreeMap;
@@ -36,7 +37,7 @@ use std::path::PathBuf;
 /// Load the changelog of `pack` (its files registered in `pack.sources`) and run every
 /// changelog check: what `lint` and `build` call. The findings include those of loading.
 /// `build` passes the returned changelog to [`release_md`].
-pub fn load_and_check(pack: &mut Pack) -> (Option<Changelog>, Diagnostics) {
+pub fn load_and_check(pack: &mut dyn PackSeam) -> (Option<Changelog>, Diagnostics) {
     let mut diags = Diagnostics::new();
     let cl = load_for(pack, &mut diags);
     diags.extend(check(pack, cl.as_ref()));

@@ -13,9 +13,9 @@
 //!                   "groups":  [ {"kind": "feature", "heading": "Features", "entries": [ … ]} ] } ] }
 //! ```
 
+use super::seam::PackSeam;
 use super::{rules, ChangeKind, Changelog, Entry, Release};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::Pack;
 use semver::Version;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -126,27 +126,26 @@ fn groups(entries: &[EntryData]) -> Vec<GroupData> {
 }
 
 /// The title of the notes: the changelog's `title`, else the manifest display name.
-pub fn title(pack: &Pack, cl: &Changelog) -> String {
+pub fn title(pack: &dyn PackSeam, cl: &Changelog) -> String {
     match &cl.title {
         Some(t) => t.value.clone(),
-        None => pack.manifest.display_name.value.clone(),
+        None => pack.display_name().to_string(),
     }
 }
 
 /// The data the templates render (and `--format json` prints).
-pub fn notes(pack: &Pack, cl: &Changelog, select: &Select) -> Notes {
+pub fn notes(pack: &dyn PackSeam, cl: &Changelog, select: &Select) -> Notes {
     let mut releases = Vec::new();
     if select.unreleased && !cl.fragments.is_empty() && select.version.is_none() {
-        let next = cl.next_version(&pack.manifest.version.value, None);
+        let next = cl.next_version(&pack.version().value, None);
         let entries: Vec<EntryData> = cl.fragments.iter().map(|f| entry_data(cl, None, &f.entry)).collect();
         releases.push(ReleaseData {
             version: next.to_string(),
             date: "unreleased".to_string(),
             unreleased: true,
-            min_stackstate_version: pack.manifest.min_stackstate.as_ref().map(|v| v.value.to_string()),
+            min_stackstate_version: pack.min_stackstate().map(|v| v.value.to_string()),
             dependencies: pack
-                .manifest
-                .dependencies
+                .dependencies()
                 .iter()
                 .map(|d| (d.name.value.clone(), d.version.value.to_string()))
                 .collect(),
@@ -235,7 +234,7 @@ fn render_one(notes: &Notes, format: Format, templates: Option<&Path>) -> Result
 /// `Ok(None)` when the pack has no changelog; `Err` when a template fails. `build` calls this
 /// after [`super::load()`] registered the changelog's files (`None` changelog: no `RELEASE.md`).
 pub fn release_md(
-    pack: &Pack,
+    pack: &dyn PackSeam,
     changelog: Option<&Changelog>,
     templates: Option<&Path>,
 ) -> Result<Option<String>, Diagnostics> {

@@ -5,8 +5,8 @@
 
 use super::check::MissingBump;
 use super::load::{RELEASES_DIR, UNRELEASED_DIR};
+use super::seam::PackSeam;
 use super::{date, Bump, ChangeKind, Changelog, Entry, VersionBump};
-use crate::model::Pack;
 use semver::Version;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -264,7 +264,7 @@ pub struct Released {
 }
 
 /// The version `release` will produce.
-pub fn release_version(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Version, WriteError> {
+pub fn release_version(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Result<Version, WriteError> {
     let needed = super::bump_for(cl.fragments.iter().map(|f| &f.entry.kind.value));
     if let Some(b) = opts.bump {
         if b < needed {
@@ -282,8 +282,9 @@ pub fn release_version(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Re
             )));
         }
     }
-    let next = cl.next_version(&pack.manifest.version.value, opts.bump);
-    let m = &pack.manifest.version.value;
+    let current = pack.version();
+    let next = cl.next_version(&current.value, opts.bump);
+    let m = &current.value;
     let m_release = Version::new(m.major, m.minor, m.patch);
     // A manifest already set ahead (by hand, or as a snapshot of the next version) is kept when
     // the version is chosen automatically and it is larger.
@@ -318,7 +319,7 @@ pub fn set_manifest_version(text: &str, version: &Version) -> Result<String, Str
 
 /// Fold the fragments into `releases/<version>.yaml`, set the manifest version, delete the
 /// fragments: all or nothing.
-pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Released, WriteError> {
+pub fn release(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Result<Released, WriteError> {
     if cl.fragments.is_empty() {
         return Err(WriteError::Refused(format!(
             "nothing to release: `{}` has no fragments; add one with `stackpack changelog add`",
@@ -340,13 +341,12 @@ pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Rel
     }
     let mut fragments: Vec<&super::Fragment> = cl.fragments.iter().collect();
     fragments.sort_by_key(|f| f.entry.kind.value); // stable: file-name order within a kind
-    let mf = &pack.manifest;
     let out = ReleaseOut {
         version: version.to_string(),
         date: day.to_string(),
-        min_stackstate_version: mf.min_stackstate.as_ref().map(|v| v.value.to_string()),
-        dependencies: mf
-            .dependencies
+        min_stackstate_version: pack.min_stackstate().map(|v| v.value.to_string()),
+        dependencies: pack
+            .dependencies()
             .iter()
             .map(|d| (d.name.value.clone(), d.version.value.to_string()))
             .collect(),
@@ -354,9 +354,10 @@ pub fn release(pack: &Pack, cl: &Changelog, opts: &ReleaseOptions) -> Result<Rel
     };
     let release_text = serde_yaml::to_string(&out).map_err(|e| WriteError::Io(e.to_string()))?;
 
-    let manifest_path = pack.root.join(crate::load::MANIFEST);
+    let manifest_path = pack.root().join(pack.manifest_file());
     let old_manifest = std::fs::read_to_string(&manifest_path).map_err(|e| io("read", &manifest_path, e))?;
-    let new_manifest = set_manifest_version(&old_manifest, &version)
+    let new_manifest = pack
+        .with_version(&old_manifest, &version)
         .map_err(|e| WriteError::Refused(format!("cannot update `{}`: {e}", manifest_path.display())))?;
 
     // Stage everything first, then commit all or nothing.

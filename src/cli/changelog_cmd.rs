@@ -184,7 +184,7 @@ fn add(args: AddArgs) -> u8 {
         Some(c) => c.dir.clone(),
         None => {
             let mut d = Diagnostics::new();
-            match changelog::load::locate(&l.pack.root, &l.pack.manifest, &mut d) {
+            match changelog::load::locate(&l.pack, &mut d) {
                 Some(loc) => loc.dir,
                 None => {
                     print_diagnostics(Format::Human, &d, &l.pack.sources);
