@@ -32,13 +32,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     if crate::v2::is_v2(&args.dir) {
-        let bump = match args.bump {
-            BumpArg::Auto => None,
-            BumpArg::Major => Some(crate::diff::Bump::Major),
-            BumpArg::Minor => Some(crate::diff::Bump::Minor),
-            BumpArg::Patch => Some(crate::diff::Bump::Patch),
-        };
-        return super::v2::release(&args.dir, bump);
+        return super::v2::release(&args.dir, args.bump, args.date.as_deref());
     }
     let day = match args.date.as_deref().map(date::parse).transpose() {
         Ok(d) => d,

@@ -91,10 +91,17 @@ pub fn diff(old: &Path, new: &Path, json: bool) -> u8 {
     }
 }
 
-/// `release` on a 2.0 pack: lint, then set `stackpack.yaml`'s version (comments and formatting
-/// kept).
-pub fn release(dir: &Path, bump: Option<crate::diff::Bump>) -> u8 {
-    let a = match v2::analyze(dir, &v2::Options::default()) {
+/// `release` on a 2.0 pack: lint, then fold the changelog's unreleased fragments into a
+/// release (when the pack has a changelog) and set `stackpack.yaml`'s version, comments and
+/// formatting kept. Without a changelog, `--bump` says how to bump.
+pub fn release(dir: &Path, bump: super::release::BumpArg, date: Option<&str>) -> u8 {
+    use super::release::BumpArg;
+    use crate::changelog::write::{ReleaseOptions, WriteError};
+    let day = match date.map(crate::changelog::date::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return fatal(format!("--date: {e}")),
+    };
+    let mut a = match v2::analyze(dir, &v2::Options::default()) {
         Ok(a) => a,
         Err(e) => return fatal(e),
     };
@@ -103,17 +110,98 @@ pub fn release(dir: &Path, bump: Option<crate::diff::Bump>) -> u8 {
         eprintln!("error: not releasing: fix the errors above first");
         return super::EXIT_FINDINGS;
     }
-    let Some(bump) = bump else {
-        eprintln!("error: a 2.0 pack has no changelog to derive the bump from yet: pass --bump major|minor|patch");
-        return super::EXIT_USAGE;
+    let (changelog, _) = v2::changelog::load_and_check(&mut a.pack);
+    let Some(cl) = changelog else {
+        let bump = match bump {
+            BumpArg::Auto => {
+                eprintln!("error: the pack has no changelog/ to derive the bump from: add one (`changelog/unreleased/*.yaml`) or pass --bump major|minor|patch");
+                return super::EXIT_FINDINGS;
+            }
+            BumpArg::Major => crate::diff::Bump::Major,
+            BumpArg::Minor => crate::diff::Bump::Minor,
+            BumpArg::Patch => crate::diff::Bump::Patch,
+        };
+        return match v2::release::bump_version(dir, bump) {
+            Ok((old, new)) => {
+                println!("released {new} (was {old}): set the version in stackpack.yaml");
+                super::EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e} (nothing was changed)");
+                super::EXIT_FINDINGS
+            }
+        };
     };
-    match v2::release::bump_version(dir, bump) {
-        Ok((old, new)) => {
-            println!("released {new} (was {old}): set the version in stackpack.yaml");
+    let opts = ReleaseOptions {
+        bump: match bump {
+            BumpArg::Auto => None,
+            BumpArg::Major => Some(crate::changelog::Bump::Major),
+            BumpArg::Minor => Some(crate::changelog::Bump::Minor),
+            BumpArg::Patch => Some(crate::changelog::Bump::Patch),
+        },
+        date: day,
+    };
+    let Some(seam) = v2::changelog::Seam::new(&mut a.pack) else {
+        return fatal("release takes a 2.0 pack directory");
+    };
+    match crate::changelog::write::release(&seam, &cl, &opts) {
+        Ok(r) => {
+            println!(
+                "released {} ({}): wrote {}, set the version in stackpack.yaml, removed {} fragment{}",
+                r.version,
+                r.date,
+                super::changelog_cmd::clean(&r.release_file),
+                r.removed.len(),
+                if r.removed.len() == 1 { "" } else { "s" }
+            );
             super::EXIT_OK
         }
-        Err(e) => {
-            eprintln!("error: {e} (nothing was changed)");
+        Err(WriteError::Refused(m)) => {
+            eprintln!("error: {m}");
+            super::EXIT_FINDINGS
+        }
+        Err(WriteError::Io(m)) => fatal(format!("{m} (nothing was changed)")),
+    }
+}
+
+/// `release-notes` on a 2.0 pack: the same renderings as for 1.x packs.
+pub fn release_notes(args: &super::release_notes::Args) -> u8 {
+    use crate::changelog::render::{notes, render, Select};
+    let mut a = match v2::analyze(&args.dir, &v2::Options::default()) {
+        Ok(a) => a,
+        Err(e) => return fatal(e),
+    };
+    let (changelog, diags) = v2::changelog::load_and_check(&mut a.pack);
+    print_diagnostics(Format::Human, &diags, &a.pack.sources);
+    if diags.has_errors() {
+        return super::EXIT_FINDINGS;
+    }
+    let Some(cl) = changelog else {
+        eprintln!("error: `{}` has no changelog/ directory", args.dir.display());
+        return super::EXIT_FINDINGS;
+    };
+    let select = Select {
+        since: args.since.clone(),
+        version: args.version.clone(),
+        unreleased: args.unreleased,
+    };
+    let Some(seam) = v2::changelog::Seam::new(&mut a.pack) else {
+        return fatal("release-notes takes a 2.0 pack directory");
+    };
+    let n = notes(&seam, &cl, &select);
+    if let Some(v) = &args.version {
+        if n.releases.is_empty() {
+            eprintln!("error: the changelog has no release {v}");
+            return super::EXIT_FINDINGS;
+        }
+    }
+    match render(&n, args.format, args.templates.as_deref()) {
+        Ok(text) => {
+            print!("{text}");
+            super::EXIT_OK
+        }
+        Err(d) => {
+            print_diagnostics(Format::Human, &d, &a.pack.sources);
             super::EXIT_FINDINGS
         }
     }

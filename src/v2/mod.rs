@@ -9,6 +9,7 @@
 //! ```
 
 pub mod build;
+pub mod changelog;
 pub mod check;
 pub mod diff;
 pub mod edit;
@@ -44,7 +45,9 @@ pub struct Analysis {
 /// Load and check the 2.0 pack at `path` (directory or `.sts`).
 pub fn analyze(path: &Path, opts: &Options) -> Result<Analysis, OpenError> {
     let mut diags = Diagnostics::new();
-    let pack = load::open(path, &mut diags)?;
+    let mut pack = load::open(path, &mut diags)?;
+    let (_, changelog_diags) = changelog::load_and_check(&mut pack);
+    diags.extend(changelog_diags);
     let targets = targets::read(&pack, opts.server_version.as_ref(), &mut diags);
     check::run(&pack, &targets, &mut diags);
     if let Some(b) = &opts.baseline {

@@ -81,7 +81,7 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
                 Diagnostic::at_path(&rules::OLD_DIALECT, pack.display(name), format!("`{name}` belongs to the old 2.0 dialect and is not packaged"))
                     .help("move its content to stackpack.yaml and settings/**/*.sty (tags `!include`/`!icon`/`!resource` instead of handlebars helpers), then delete it"),
             );
-        } else if !name.starts_with('.') && name != super::load::TARGETS_FILE {
+        } else if !name.starts_with('.') && name != super::load::TARGETS_FILE && name != super::changelog::DIR {
             diags.push(
                 Diagnostic::at_path(
                     &rules::NOT_SHIPPED,
