@@ -44,7 +44,7 @@ pub struct Pack {
     /// Top-level entries that are not shipped (name, is a directory).
     pub other_top_level: Vec<(String, bool)>,
     /// Directories (by path) that exist, for the layout checks.
-    pub dirs: Vec<String>,
+    pub dirs: std::collections::BTreeSet<String>,
     pub manifest: Option<(FileId, Node)>,
     pub sty: Vec<StyFile>,
     /// The side file's text, when present (directories only).
@@ -169,7 +169,7 @@ pub fn junk_reason(name: &str) -> Option<&'static str> {
 fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
     let mut files = BTreeMap::new();
     let mut other = Vec::new();
-    let mut dirs = Vec::new();
+    let mut dirs = std::collections::BTreeSet::new();
     let display = |rel: &str| crate::load::display_path(root, rel);
     let mut entries: Vec<(String, std::fs::Metadata)> = match std::fs::read_dir(root) {
         Ok(rd) => rd
@@ -205,7 +205,7 @@ fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
             continue;
         }
         if meta.is_dir() {
-            dirs.push(name.clone());
+            dirs.insert(name.clone());
             walk(root, &name, 0, &mut files, &mut dirs, diags);
         } else if meta.is_file() {
             match std::fs::read(root.join(&name)) {
@@ -242,7 +242,7 @@ fn walk(
     rel: &str,
     depth: usize,
     files: &mut BTreeMap<String, Vec<u8>>,
-    dirs: &mut Vec<String>,
+    dirs: &mut std::collections::BTreeSet<String>,
     diags: &mut Diagnostics,
 ) {
     let display = |r: &str| crate::load::display_path(root, r);
@@ -296,7 +296,7 @@ fn walk(
             continue;
         }
         if meta.is_dir() {
-            dirs.push(path.clone());
+            dirs.insert(path.clone());
             walk(root, &path, depth + 1, files, dirs, diags);
         } else if meta.is_file() {
             match std::fs::read(root.join(&path)) {
@@ -320,7 +320,7 @@ pub fn from_files(origin: Origin, files: BTreeMap<String, Vec<u8>>, diags: &mut 
         sources: SourceMap::new(),
         files: BTreeMap::new(),
         other_top_level: Vec::new(),
-        dirs: Vec::new(),
+        dirs: std::collections::BTreeSet::new(),
         manifest: None,
         sty: Vec::new(),
         targets_file: None,
@@ -328,11 +328,12 @@ pub fn from_files(origin: Origin, files: BTreeMap<String, Vec<u8>>, diags: &mut 
     if let Origin::Archive(_) = pack.origin {
         // Entries outside the shipped set, and junk inside it, are findings for archives too.
         let mut kept = BTreeMap::new();
+        let mut seen_top = std::collections::BTreeSet::new();
         for (path, bytes) in files {
             let top = path.split('/').next().unwrap_or("");
             let shipped = path == MANIFEST || path == "README.md" || (FOLDERS.contains(&top) && path.contains('/'));
             if !shipped {
-                if !pack.other_top_level.iter().any(|(n, _)| n == top) {
+                if seen_top.insert(top.to_string()) {
                     pack.other_top_level.push((top.to_string(), path.contains('/')));
                 }
                 continue;
@@ -346,8 +347,8 @@ pub fn from_files(origin: Origin, files: BTreeMap<String, Vec<u8>>, diags: &mut 
             }
             let mut dir = path.as_str();
             while let Some((d, _)) = dir.rsplit_once('/') {
-                if !pack.dirs.iter().any(|x| x == d) {
-                    pack.dirs.push(d.to_string());
+                if !pack.dirs.insert(d.to_string()) {
+                    break;
                 }
                 dir = d;
             }

@@ -358,9 +358,40 @@ fn stql_check(value: &Node, diags: &mut Diagnostics) {
     }
 }
 
+/// Deepest bracket nesting the PromQL checks accept (the parser and the label walk recurse).
+const MAX_PROMQL_DEPTH: usize = 128;
+
+fn too_deep(text: &str) -> bool {
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_PROMQL_DEPTH {
+                    return true;
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 fn promql_check(value: &Node, diags: &mut Diagnostics) {
     let Some(text) = value.as_str() else { return };
     if text.trim().is_empty() {
+        return;
+    }
+    if too_deep(text) {
+        diags.push(
+            Diagnostic::new(
+                &rules::PROMQL_SYNTAX,
+                value.span,
+                format!("the query nests brackets deeper than {MAX_PROMQL_DEPTH} levels"),
+            )
+            .help("simplify the query"),
+        );
         return;
     }
     if let Err(e) = promql_parser::parser::parse(&substitute(text)) {
@@ -457,6 +488,9 @@ fn template_labels(n: &Node, diags: &mut Diagnostics) {
     let Some(q) = n.str_at("arguments.metric.query") else {
         return;
     };
+    if too_deep(q) {
+        return;
+    }
     let Ok(expr) = promql_parser::parser::parse(&substitute(q)) else {
         return;
     };

@@ -55,7 +55,7 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
     };
     for (path, dir) in required {
         let present = if *dir {
-            pack.dirs.iter().any(|d| d == path)
+            pack.dirs.contains(*path)
         } else {
             pack.files.contains_key(*path)
         };
