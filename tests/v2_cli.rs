@@ -285,3 +285,31 @@ fn published_packs_lint_without_errors_and_build() {
     }
     assert!(n > 0, "no 2.0 pack in {}", corpus.display());
 }
+
+#[test]
+fn the_old_dialect_is_recognised_and_told_to_migrate() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(dir.join("provisioning")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("stackpack.conf"), "schemaVersion = \"2.0\"\nname = \"old\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("provisioning/stackpack.sty"),
+        "nodes:\n{{ include \"./monitors.sty\" \"yaml\" }}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["lint", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error[SP2013]: `stackpack.conf` belongs to the old 2.0 dialect"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("error[SP2002]: the pack has no `stackpack.yaml` file"),
+        "{}",
+        run.stderr
+    );
+}

@@ -112,7 +112,7 @@ impl Pack {
 /// at its top level.
 pub fn is_v2(path: &Path) -> bool {
     if path.is_dir() {
-        return path.join(MANIFEST).is_file();
+        return path.join(MANIFEST).is_file() || is_old_dialect(path);
     }
     if path.is_file() {
         let Ok(f) = std::fs::File::open(path) else { return false };
@@ -122,6 +122,20 @@ pub fn is_v2(path: &Path) -> bool {
         return z.by_name(MANIFEST).is_ok();
     }
     false
+}
+
+/// A pack of the old 2.0 dialect (2025 templates): a HOCON `stackpack.conf` declaring
+/// `schemaVersion = "2.0"`. It is linted as a 2.0 pack, which reports what to migrate.
+pub fn is_old_dialect(dir: &Path) -> bool {
+    let conf = dir.join("stackpack.conf");
+    let small = std::fs::metadata(&conf).is_ok_and(|m| m.is_file() && m.len() < 1_000_000);
+    small
+        && std::fs::read_to_string(&conf).is_ok_and(|t| {
+            t.lines().any(|l| {
+                let l = l.trim();
+                l.starts_with("schemaVersion") && l.contains("\"2.0\"")
+            })
+        })
 }
 
 /// Why a pack could not be opened at all (exit code 2).

@@ -77,9 +77,15 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
     }
     for (name, _) in &pack.other_top_level {
         if name == "stackpack.conf" || name == "provisioning" {
+            let severity = if pack.manifest.is_none() {
+                crate::diag::Severity::Error
+            } else {
+                crate::diag::Severity::Warning
+            };
             diags.push(
                 Diagnostic::at_path(&rules::OLD_DIALECT, pack.display(name), format!("`{name}` belongs to the old 2.0 dialect and is not packaged"))
-                    .help("move its content to stackpack.yaml and settings/**/*.sty (tags `!include`/`!icon`/`!resource` instead of handlebars helpers), then delete it"),
+                    .help("move its content to stackpack.yaml and settings/**/*.sty (tags `!include`/`!icon`/`!resource` instead of handlebars helpers), then delete it")
+                    .severity(severity),
             );
         } else if !name.starts_with('.') && name != super::load::TARGETS_FILE && name != super::changelog::DIR {
             diags.push(
