@@ -125,8 +125,16 @@ pub fn is_v2(path: &Path) -> bool {
 }
 
 /// A pack of the old 2.0 dialect (2025 templates): a HOCON `stackpack.conf` declaring
-/// `schemaVersion = "2.0"`. It is linted as a 2.0 pack, which reports what to migrate.
+/// `schemaVersion = "2.0"` beside `.sty` files in `provisioning/` (a 1.0 pack with that line
+/// and `.stj` templates stays a classic pack, whose lint reports the stray line). It is linted
+/// as a 2.0 pack, which reports what to migrate.
 pub fn is_old_dialect(dir: &Path) -> bool {
+    let has_sty = std::fs::read_dir(dir.join("provisioning"))
+        .map(|rd| rd.flatten().any(|e| e.file_name().to_string_lossy().ends_with(".sty")))
+        .unwrap_or(false);
+    if !has_sty {
+        return false;
+    }
     let conf = dir.join("stackpack.conf");
     let small = std::fs::metadata(&conf).is_ok_and(|m| m.is_file() && m.len() < 1_000_000);
     small
