@@ -31,3 +31,4 @@ pub mod source;
 pub mod sync;
 pub mod synth;
 pub mod template;
+pub mod v2;

@@ -105,6 +105,10 @@ fn every_rule_of_the_lint_ranges_has_a_fixture() {
     let mut missing = Vec::new();
     for rule in stackpack::diag::registry::all() {
         // SP5xx-SP8xx belong to other commands (compat, changelog, classic, archive).
+        // Four-digit codes are StackPack 2.0's: tests/v2_rules.rs checks their fixtures.
+        if rule.code.len() > 5 {
+            continue;
+        }
         let hundreds = rule.code.as_bytes().get(2).copied().unwrap_or(b'0');
         if !matches!(hundreds, b'0'..=b'4' | b'9') {
             continue;

@@ -44,6 +44,7 @@ pub fn run(args: Args) -> u8 {
         Some(d) => d.clone(),
         None => match super::lint::find_pack(std::path::Path::new(".")) {
             Ok(super::lint::Target::Pack(root, _)) => root,
+            Ok(super::lint::Target::V2(root)) => root,
             Ok(super::lint::Target::Classic(root)) => {
                 return fatal(format!(
                     "`{}` is a classic pack: `stackpack import` converts it into sources `build` compiles",
@@ -53,6 +54,9 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return fatal(e),
         },
     };
+    if crate::v2::is_v2(&dir) {
+        return super::v2::build(&dir, &args.out, args.format, &args.check);
+    }
     let (out_dir, out_file) = match output_target(&args.out) {
         Ok(t) => t,
         Err(e) => return fatal(e),

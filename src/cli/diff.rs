@@ -26,6 +26,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.old) || crate::v2::is_v2(&args.new) {
+        return super::v2::diff(&args.old, &args.new, args.format == DiffFormat::Json);
+    }
     let side = |p: &PathBuf| -> Result<diff::Snapshot, String> {
         let entries = diff::entries_of(p)?;
         diff::snapshot(&entries).map_err(|e| format!("{}: {e}", p.display()))

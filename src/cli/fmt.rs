@@ -33,6 +33,12 @@ fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     root.display()
                 ))
             }
+            Target::V2(root) => {
+                return Err(format!(
+                    "`{}` is a StackPack 2.0 pack: `fmt` formats declarative v1 sources only",
+                    root.display()
+                ))
+            }
         }
         return Ok(out);
     }

@@ -50,6 +50,9 @@ pub struct NodeInfo {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.file) {
+        return super::v2::inspect(&args.file, args.format == InspectFormat::Json);
+    }
     if let Err(e) = inspectable(&args.file) {
         return fatal(e);
     }

@@ -64,6 +64,8 @@ pub enum Target {
     Pack(PathBuf, Option<BTreeSet<PathBuf>>),
     /// A classic pack directory or archive.
     Classic(PathBuf),
+    /// A StackPack 2.0 pack directory or archive.
+    V2(PathBuf),
 }
 
 /// `a/./b/../c` → `a/c` (lexically), `` → `.`.
@@ -103,6 +105,9 @@ pub fn find_pack(start: &Path) -> Result<Target, String> {
         if ancestor.join(crate::load::MANIFEST).is_file() {
             return Ok(Target::Pack(dir, None));
         }
+        if ancestor.join(crate::v2::load::MANIFEST).is_file() {
+            return Ok(Target::V2(dir));
+        }
         if ancestor.join("stackpack.conf").is_file() {
             return Ok(Target::Classic(dir));
         }
@@ -127,6 +132,10 @@ pub fn targets(paths: &[PathBuf]) -> Result<Vec<Target>, String> {
     let mut out: Vec<Target> = Vec::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+        if crate::v2::is_v2(p) {
+            out.push(Target::V2(p.clone()));
+            continue;
+        }
         if crate::classic::is_classic(p) {
             out.push(Target::Classic(p.clone()));
             continue;
@@ -149,6 +158,7 @@ pub fn targets(paths: &[PathBuf]) -> Result<Vec<Target>, String> {
             match find_pack(parent)? {
                 Target::Pack(root, _) => merge(&mut out, Target::Pack(root, Some(BTreeSet::from([canonical(p)])))),
                 Target::Classic(root) => merge(&mut out, Target::Classic(root)),
+                Target::V2(root) => merge(&mut out, Target::V2(root)),
             }
         }
     }
@@ -170,7 +180,11 @@ fn merge(out: &mut Vec<Target>, t: Target) {
                 }
                 return;
             }
-            (Target::Classic(a), Target::Classic(b)) if canonical(a) == canonical(b) => return,
+            (Target::Classic(a), Target::Classic(b)) | (Target::V2(a), Target::V2(b))
+                if canonical(a) == canonical(b) =>
+            {
+                return
+            }
             _ => {}
         }
     }
@@ -214,6 +228,10 @@ fn lint_target(args: &Args, target: &Target) -> u8 {
     let started = std::time::Instant::now();
     let deny = args.deny.is_some();
     match target {
+        Target::V2(path) => {
+            verbose(format_args!("linting StackPack 2.0 pack `{}`", path.display()));
+            super::v2::lint(path, args.format, deny, &args.check)
+        }
         Target::Classic(path) => {
             if args.check.stackstate_version.is_some() || args.check.baseline.is_some() {
                 return fatal(

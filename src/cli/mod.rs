@@ -29,6 +29,7 @@ pub mod render;
 pub mod rules_cmd;
 pub mod schema_cmd;
 pub mod test;
+pub mod v2;
 pub mod watch;
 
 use clap::{Parser, Subcommand};

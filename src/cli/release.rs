@@ -34,6 +34,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.dir) {
+        return super::v2::release(&args.dir, args.bump, args.date.as_deref());
+    }
     let day = match args.date.as_deref().map(date::parse).transpose() {
         Ok(d) => d,
         Err(e) => return fatal(format!("--date: {e}")),

@@ -34,6 +34,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.dir) {
+        return super::v2::release_notes(&args);
+    }
     if let Some(t) = &args.templates {
         if !t.is_dir() {
             return fatal(format!("templates directory `{}` does not exist", t.display()));

@@ -17,7 +17,7 @@ fn watched(args: &Args) -> Result<Vec<PathBuf>, String> {
     for t in targets(&args.paths)? {
         let root = match t {
             Target::Pack(root, _) => root,
-            Target::Classic(p) => p,
+            Target::Classic(p) | Target::V2(p) => p,
         };
         if root.is_dir() {
             dirs.push(changelog_dir(&root));

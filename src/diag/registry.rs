@@ -14,6 +14,7 @@ pub fn all() -> Vec<&'static Rule> {
     rules.extend_from_slice(crate::archive::rules::RULES);
     rules.extend_from_slice(crate::sync::rules::RULES);
     rules.extend_from_slice(super::rules::RULES);
+    rules.extend_from_slice(crate::v2::rules::RULES);
     rules.sort_by_key(|r| r.code);
     rules
 }
@@ -34,7 +35,13 @@ mod tests {
             assert_ne!(w[0].code, w[1].code, "duplicate rule code");
         }
         for r in &rules {
-            assert!(r.code.len() == 5 && r.code.starts_with("SP"), "bad code {}", r.code);
+            // SPnnn for the v1 formats, SPnnnn (SP2001–SP2999) for StackPack 2.0.
+            let four = r.code.len() == 6 && ("SP2001".."SP3000").contains(&r.code);
+            assert!(
+                (r.code.len() == 5 || four) && r.code.starts_with("SP"),
+                "bad code {}",
+                r.code
+            );
             assert!(r.code[2..].bytes().all(|b| b.is_ascii_digit()), "bad code {}", r.code);
             assert!(!r.summary.is_empty() && !r.name.is_empty());
         }

@@ -1,0 +1,208 @@
+//! The commands on StackPack 2.0 packs (directories with `stackpack.yaml`, 2.0 `.sts`): the
+//! printing and exit codes around [`crate::v2`]. Each command's `run` hands a 2.0 input here.
+
+use super::output::{exit_code, fatal, print_diagnostics};
+use crate::diag::render::Format;
+use crate::v2;
+use std::path::Path;
+
+fn options(check: &super::lint::CheckArgs) -> v2::Options {
+    v2::Options {
+        server_version: check.stackstate_version.clone(),
+        baseline: check.baseline.clone(),
+    }
+}
+
+/// `lint` on a 2.0 pack.
+pub fn lint(dir: &Path, format: Format, deny_warnings: bool, check: &super::lint::CheckArgs) -> u8 {
+    match v2::analyze(dir, &options(check)) {
+        Ok(a) => {
+            print_diagnostics(format, &a.diags, &a.pack.sources);
+            exit_code(&a.diags, deny_warnings)
+        }
+        Err(e) => fatal(e),
+    }
+}
+
+/// `build` on a 2.0 pack: nothing is written when lint finds errors.
+pub fn build(dir: &Path, out: &Path, format: Format, check: &super::lint::CheckArgs) -> u8 {
+    let a = match v2::analyze(dir, &options(check)) {
+        Ok(a) => a,
+        Err(e) => return fatal(e),
+    };
+    print_diagnostics(format, &a.diags, &a.pack.sources);
+    if a.diags.has_errors() {
+        eprintln!("error: not building: fix the errors above first");
+        return super::EXIT_FINDINGS;
+    }
+    if let v2::load::Origin::Archive(_) = a.pack.origin {
+        return fatal("build takes a 2.0 pack directory, not an archive");
+    }
+    match v2::build::write(&a.pack, out, crate::archive::write::build_epoch()) {
+        Ok(path) => {
+            if format == Format::Human {
+                println!("{}", path.display());
+            } else {
+                eprintln!("{}", path.display());
+            }
+            super::EXIT_OK
+        }
+        Err(e) => fatal(e),
+    }
+}
+
+/// `inspect` on a 2.0 pack or archive.
+pub fn inspect(path: &Path, json: bool) -> u8 {
+    let mut diags = crate::diag::Diagnostics::new();
+    let pack = match v2::load::open(path, &mut diags) {
+        Ok(p) => p,
+        Err(e) => return fatal(e),
+    };
+    let s = v2::inspect::summary(&pack);
+    if json {
+        match serde_json::to_string_pretty(&s) {
+            Ok(t) => println!("{t}"),
+            Err(e) => return fatal(e),
+        }
+    } else {
+        print!("{}", v2::inspect::render_human(&s));
+    }
+    super::EXIT_OK
+}
+
+/// `diff` between two 2.0 packs or archives.
+pub fn diff(old: &Path, new: &Path, json: bool) -> u8 {
+    let report = match v2::diff::diff_paths_of(old, new) {
+        Ok(r) => r,
+        Err(e) => return fatal(e),
+    };
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(t) => println!("{t}"),
+            Err(e) => return fatal(e),
+        }
+    } else {
+        print!("{}", crate::diff::render_human(&report));
+    }
+    if report.ok {
+        super::EXIT_OK
+    } else {
+        super::EXIT_FINDINGS
+    }
+}
+
+/// `release` on a 2.0 pack: lint, then fold the changelog's unreleased fragments into a
+/// release (when the pack has a changelog) and set `stackpack.yaml`'s version, comments and
+/// formatting kept. Without a changelog, `--bump` says how to bump.
+pub fn release(dir: &Path, bump: super::release::BumpArg, date: Option<&str>) -> u8 {
+    use super::release::BumpArg;
+    use crate::changelog::write::{ReleaseOptions, WriteError};
+    let day = match date.map(crate::changelog::date::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return fatal(format!("--date: {e}")),
+    };
+    let mut a = match v2::analyze(dir, &v2::Options::default()) {
+        Ok(a) => a,
+        Err(e) => return fatal(e),
+    };
+    print_diagnostics(Format::Human, &a.diags, &a.pack.sources);
+    if a.diags.has_errors() {
+        eprintln!("error: not releasing: fix the errors above first");
+        return super::EXIT_FINDINGS;
+    }
+    let (changelog, _) = v2::changelog::load_and_check(&mut a.pack);
+    let Some(cl) = changelog else {
+        let bump = match bump {
+            BumpArg::Auto => {
+                eprintln!("error: the pack has no changelog/ to derive the bump from: add one (`changelog/unreleased/*.yaml`) or pass --bump major|minor|patch");
+                return super::EXIT_FINDINGS;
+            }
+            BumpArg::Major => crate::diff::Bump::Major,
+            BumpArg::Minor => crate::diff::Bump::Minor,
+            BumpArg::Patch => crate::diff::Bump::Patch,
+        };
+        return match v2::release::bump_version(dir, bump) {
+            Ok((old, new)) => {
+                println!("released {new} (was {old}): set the version in stackpack.yaml");
+                super::EXIT_OK
+            }
+            Err(e) => {
+                eprintln!("error: {e} (nothing was changed)");
+                super::EXIT_FINDINGS
+            }
+        };
+    };
+    let opts = ReleaseOptions {
+        bump: match bump {
+            BumpArg::Auto => None,
+            BumpArg::Major => Some(crate::changelog::Bump::Major),
+            BumpArg::Minor => Some(crate::changelog::Bump::Minor),
+            BumpArg::Patch => Some(crate::changelog::Bump::Patch),
+        },
+        date: day,
+    };
+    let Some(seam) = v2::changelog::Seam::new(&mut a.pack) else {
+        return fatal("release takes a 2.0 pack directory");
+    };
+    match crate::changelog::write::release(&seam, &cl, &opts) {
+        Ok(r) => {
+            println!(
+                "released {} ({}): wrote {}, set the version in stackpack.yaml, removed {} fragment{}",
+                r.version,
+                r.date,
+                super::changelog_cmd::clean(&r.release_file),
+                r.removed.len(),
+                if r.removed.len() == 1 { "" } else { "s" }
+            );
+            super::EXIT_OK
+        }
+        Err(WriteError::Refused(m)) => {
+            eprintln!("error: {m}");
+            super::EXIT_FINDINGS
+        }
+        Err(WriteError::Io(m)) => fatal(format!("{m} (nothing was changed)")),
+    }
+}
+
+/// `release-notes` on a 2.0 pack: the same renderings as for 1.x packs.
+pub fn release_notes(args: &super::release_notes::Args) -> u8 {
+    use crate::changelog::render::{notes, render, Select};
+    let mut a = match v2::analyze(&args.dir, &v2::Options::default()) {
+        Ok(a) => a,
+        Err(e) => return fatal(e),
+    };
+    let (changelog, diags) = v2::changelog::load_and_check(&mut a.pack);
+    print_diagnostics(Format::Human, &diags, &a.pack.sources);
+    if diags.has_errors() {
+        return super::EXIT_FINDINGS;
+    }
+    let Some(cl) = changelog else {
+        eprintln!("error: `{}` has no changelog/ directory", args.dir.display());
+        return super::EXIT_FINDINGS;
+    };
+    let select = Select {
+        since: args.since.clone(),
+        version: args.version.clone(),
+        unreleased: args.unreleased,
+    };
+    let Some(seam) = v2::changelog::Seam::new(&mut a.pack) else {
+        return fatal("release-notes takes a 2.0 pack directory");
+    };
+    let n = notes(&seam, &cl, &select);
+    if let Some(v) = &args.version {
+        if n.releases.is_empty() {
+            eprintln!("error: the changelog has no release {v}");
+            return super::EXIT_FINDINGS;
+        }
+    }
+    match render(&n, args.format, args.templates.as_deref()) {
+        Ok(text) => {
+            print!("{text}");
+            super::EXIT_OK
+        }
+        Err(d) => {
+            print_diagnostics(Format::Human, &d, &a.pack.sources);
+            super::EXIT_FINDINGS
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! StackPack 2.0 from the command line: build (entry set, byte reproducibility, refusals),
+//! inspect, diff and the version verdict, release (version edit keeping comments, changelog),
+//! release notes; and the published 2.0 packs when `STACKPACK_V2_CORPUS` names a directory of
+//! them (e.g. a checkout of StackVista/contrib-stackpacks' `stackpacks/`).
+
+mod helpers;
+
+use helpers::{copy_dir, root, stackpack};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn clean() -> PathBuf {
+    root().join("tests/fixtures/v2/clean")
+}
+
+/// A copy of the clean pack in a temporary directory, under its own name.
+fn copy() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let dir = tmp.path().join("acme-queue");
+    copy_dir(&clean(), &dir);
+    (tmp, dir)
+}
+
+fn entries(archive: &Path) -> Vec<String> {
+    let f = std::fs::File::open(archive).unwrap_or_else(|e| panic!("open {}: {e}", archive.display()));
+    let z = zip::ZipArchive::new(f).unwrap_or_else(|e| panic!("zip: {e}"));
+    z.file_names()
+        .filter_map(|n| n.ok().map(|n| n.to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+fn edit(path: &Path, old: &str, new: &str) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(text.contains(old), "`{old}` not in {}", path.display());
+    std::fs::write(path, text.replacen(old, new, 1)).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn build_ships_exactly_the_sts_entry_set() {
+    let (tmp, dir) = copy();
+    std::fs::write(dir.join("notes.txt"), "not shipped").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("stackpack-targets.toml"), "[server]\nmin = \"2.5.0\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = tmp.path().join("out");
+    let run = stackpack(&dir, &["build", ".", "--out", &out.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let archive = out.join("acme-queue-1.2.0.sts");
+    assert_eq!(run.stdout.trim(), archive.to_string_lossy());
+    let names = entries(&archive);
+    let expected: Vec<String> = [
+        "README.md",
+        "icons/acme.svg",
+        "icons/queue.svg",
+        "includes/hints/queue-backlog.md.hbs",
+        "resources/configuration.md",
+        "resources/detailed-overview.md",
+        "resources/error.md",
+        "resources/installed.md",
+        "resources/logo.svg",
+        "resources/overview.md",
+        "resources/provisioning.md",
+        "settings/dashboard.sty",
+        "settings/main-menu.sty",
+        "settings/mappings/components.sty",
+        "settings/monitors/queue-backlog.sty",
+        "settings/presentations/common.sty",
+        "settings/presentations/queues.sty",
+        "stackpack.yaml",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(names, expected);
+    // The archive is a 2.0 pack too: it lints, inspects and diffs.
+    let run = stackpack(tmp.path(), &["lint", &archive.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = stackpack(tmp.path(), &["inspect", &archive.to_string_lossy()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("urn:stackpack:acme-queue:monitor:queue-backlog Monitor (settings/monitors/queue-backlog.sty)"),
+        "{}",
+        run.stdout
+    );
+    let run = stackpack(
+        tmp.path(),
+        &["diff", &archive.to_string_lossy(), &dir.to_string_lossy()],
+    );
+    assert!(run.stdout.contains("no node changed"), "{}", run.stdout);
+}
+
+#[cfg(unix)]
+#[test]
+fn build_is_byte_reproducible_across_mtimes_and_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let (tmp, a) = copy();
+    let b = tmp.path().join("other/acme-queue");
+    copy_dir(&clean(), &b);
+    // Other modes and modification times on the second copy.
+    for entry in [
+        "stackpack.yaml",
+        "settings/monitors/queue-backlog.sty",
+        "resources/logo.svg",
+    ] {
+        let p = b.join(entry);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap_or_else(|e| panic!("{e}"));
+        let f = std::fs::File::options()
+            .append(true)
+            .open(&p)
+            .unwrap_or_else(|e| panic!("{e}"));
+        f.set_modified(std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000))
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let build = |dir: &Path, out: &Path, umask: &str| {
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask} && exec \"$0\" build . --out \"$1\"",))
+            .arg(env!("CARGO_BIN_EXE_stackpack"))
+            .arg(out)
+            .current_dir(dir)
+            .env("SOURCE_DATE_EPOCH", "1600000000")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+        std::fs::read(out.join("acme-queue-1.2.0.sts")).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let one = build(&a, &tmp.path().join("out1"), "022");
+    let two = build(&b, &tmp.path().join("out2"), "077");
+    assert!(one == two, "two builds of the same pack differ");
+    // A different SOURCE_DATE_EPOCH changes the bytes (the time is really written).
+    let three = Command::new(env!("CARGO_BIN_EXE_stackpack"))
+        .args(["build", ".", "--out", &tmp.path().join("out3").to_string_lossy()])
+        .current_dir(&a)
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(three.status.success());
+    let three = std::fs::read(tmp.path().join("out3/acme-queue-1.2.0.sts")).unwrap_or_default();
+    assert!(three != one);
+}
+
+#[test]
+fn build_writes_nothing_when_lint_finds_errors_or_junk() {
+    let (tmp, dir) = copy();
+    let out = tmp.path().join("out");
+    std::fs::write(dir.join("resources/acme-queue-1.1.0.sts"), b"PK").unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["build", ".", "--out", &out.to_string_lossy()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("SP2901") && run.stderr.contains("not building"),
+        "{}",
+        run.stderr
+    );
+    assert!(!out.exists() || std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0) == 0);
+    std::fs::remove_file(dir.join("resources/acme-queue-1.1.0.sts")).unwrap_or_else(|e| panic!("{e}"));
+    edit(
+        &dir.join("settings/monitors/queue-backlog.sty"),
+        "comparator: GT",
+        "comparator: GREATER",
+    );
+    let run = stackpack(&dir, &["build", ".", "--out", &out.to_string_lossy()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!out.join("acme-queue-1.2.0.sts").exists());
+}
+
+#[test]
+fn diff_gives_the_semver_verdict() {
+    let (_tmp, dir) = copy();
+    // A changed threshold: major for a monitor; the version says patch.
+    edit(
+        &dir.join("settings/monitors/queue-backlog.sty"),
+        "threshold: 1000",
+        "threshold: 2000",
+    );
+    edit(&dir.join("stackpack.yaml"), "version: \"1.2.0\"", "version: \"1.2.1\"");
+    let run = stackpack(&dir, &["diff", &clean().to_string_lossy(), "."]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let out = run.stdout.replace(&clean().to_string_lossy().to_string(), "<clean>");
+    insta::assert_snapshot!("v2_diff_changed_monitor", out);
+    // A renamed monitor (new last segment): major, and the note about override annotations.
+    let (_tmp2, dir2) = copy();
+    edit(
+        &dir2.join("settings/monitors/queue-backlog.sty"),
+        "monitor:queue-backlog",
+        "monitor:queue-size",
+    );
+    edit(&dir2.join("stackpack.yaml"), "version: \"1.2.0\"", "version: \"2.0.0\"");
+    let run = stackpack(&dir2, &["diff", &clean().to_string_lossy(), ".", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\"change\": \"rekeyed\"")
+            && run.stdout.contains("override annotations name it by `queue-backlog`"),
+        "{}",
+        run.stdout
+    );
+    // An added dashboard: minor is enough.
+    let (_tmp3, dir3) = copy();
+    edit(&dir3.join("settings/main-menu.sty"), "    items: []\n", "    items: []\n  - _type: MainMenuGroup\n    identifier: urn:stackpack:acme-queue:main-menu-group:more\n    name: More\n    defaultOpen: false\n    items: []\n");
+    edit(&dir3.join("stackpack.yaml"), "version: \"1.2.0\"", "version: \"1.3.0\"");
+    let run = stackpack(&dir3, &["diff", &clean().to_string_lossy(), "."]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(run.stdout.contains("required bump: minor"), "{}", run.stdout);
+    // --baseline on lint: the same verdict as a finding.
+    let run = stackpack(&dir, &["lint", ".", "--baseline", &clean().to_string_lossy()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("SP2505") && run.stderr.contains("release 2.0.0 or later"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn release_bumps_the_version_keeping_the_file() {
+    let (_tmp, dir) = copy();
+    let before = std::fs::read_to_string(dir.join("stackpack.yaml")).unwrap_or_default();
+    let run = stackpack(&dir, &["release", "."]);
+    assert_eq!(run.code, 1, "without a changelog, auto needs --bump: {}", run.stderr);
+    let run = stackpack(&dir, &["release", ".", "--bump", "minor"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("released 1.3.0 (was 1.2.0)"), "{}", run.stdout);
+    let after = std::fs::read_to_string(dir.join("stackpack.yaml")).unwrap_or_default();
+    assert_eq!(after, before.replace("version: \"1.2.0\"", "version: \"1.3.0\""));
+}
+
+#[test]
+fn release_folds_the_changelog_and_release_notes_render() {
+    let (_tmp, dir) = copy();
+    std::fs::create_dir_all(dir.join("changelog/releases")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("changelog/unreleased")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("changelog/releases/1.2.0.yaml"),
+        "version: 1.2.0\ndate: 2026-11-02\nentries:\n  - kind: feature\n    text: Queue backlog monitor.\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("changelog/unreleased/dashboard.yaml"),
+        "kind: feature\ntext: A dashboard of every queue.\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["lint", "."]);
+    assert_eq!(
+        run.code, 0,
+        "the changelog is part of the pack, not a stray entry: {}",
+        run.stderr
+    );
+    let run = stackpack(&dir, &["release", ".", "--date", "2026-12-01"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.starts_with("released 1.3.0 (2026-12-01)"), "{}", run.stdout);
+    let yaml = std::fs::read_to_string(dir.join("stackpack.yaml")).unwrap_or_default();
+    assert!(
+        yaml.contains("version: \"1.3.0\"") && yaml.starts_with("# Acme queue service"),
+        "{yaml}"
+    );
+    assert!(dir.join("changelog/releases/1.3.0.yaml").is_file());
+    let run = stackpack(&dir, &["release-notes", ".", "--format", "markdown"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!("v2_release_notes", run.stdout);
+}
+
+#[test]
+fn published_packs_lint_without_errors_and_build() {
+    let Some(corpus) = std::env::var_os("STACKPACK_V2_CORPUS").map(PathBuf::from) else {
+        eprintln!("STACKPACK_V2_CORPUS is not set: skipping the published 2.0 packs");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let mut n = 0;
+    for e in std::fs::read_dir(&corpus)
+        .unwrap_or_else(|e| panic!("{}: {e}", corpus.display()))
+        .flatten()
+    {
+        let p = e.path();
+        if !p.join("stackpack.yaml").is_file() {
+            continue;
+        }
+        n += 1;
+        let run = stackpack(&p, &["lint", "."]);
+        assert_eq!(run.code, 0, "{}: {}", p.display(), run.stderr);
+        let out = tmp.path().join(e.file_name());
+        let run = stackpack(&p, &["build", ".", "--out", &out.to_string_lossy()]);
+        assert_eq!(run.code, 0, "{}: {}", p.display(), run.stderr);
+    }
+    assert!(n > 0, "no 2.0 pack in {}", corpus.display());
+}
+
+#[test]
+fn the_old_dialect_is_recognised_and_told_to_migrate() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tmp.path().join("old");
+    std::fs::create_dir_all(dir.join("provisioning")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("stackpack.conf"), "schemaVersion = \"2.0\"\nname = \"old\"\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.join("provisioning/stackpack.sty"),
+        "nodes:\n{{ include \"./monitors.sty\" \"yaml\" }}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["lint", "."]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("error[SP2013]: `stackpack.conf` belongs to the old 2.0 dialect"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("error[SP2002]: the pack has no `stackpack.yaml` file"),
+        "{}",
+        run.stderr
+    );
+}
