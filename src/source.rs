@@ -83,6 +83,14 @@ pub struct LineCol {
 /// long the line (1 MB of minified JSON on one line).
 const CHAR_STEP: usize = 64;
 
+/// Characters walked to convert between byte offsets and character columns, summed over the
+/// process (for the linearity guard, `tests/linear_cost.rs`).
+pub static CHAR_WALK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn walked(n: usize) {
+    CHAR_WALK.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// One file's text, its display path and its line index.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -154,6 +162,7 @@ impl SourceFile {
         let k = (n / CHAR_STEP).min(self.char_marks.len().saturating_sub(1));
         let mut at = self.char_marks.get(k).copied().unwrap_or(0) as usize;
         let mut left = n - (k * CHAR_STEP).min(n);
+        walked(left);
         for c in self.text[at..].chars() {
             if left == 0 {
                 break;
@@ -171,6 +180,7 @@ impl SourceFile {
             Err(k) => k.saturating_sub(1),
         };
         let from = self.char_marks.get(k).copied().unwrap_or(0) as usize;
+        walked(offset.saturating_sub(from));
         k * CHAR_STEP + self.text.get(from..offset).map_or(0, |s| s.chars().count())
     }
 

@@ -142,6 +142,12 @@ const HANDLEBARS_MAX_HASH_ARGS: usize = 8;
 pub static HANDLEBARS_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// Bytes handed to the Handlebars parser, summed over the process.
 pub static HANDLEBARS_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The longest text handed to the Handlebars parser in one call (its parser is quadratic in the
+/// text it gets, through `pest`'s line/column lookups: it must only ever see one bounded tag).
+pub static HANDLEBARS_MAX_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Bytes the tag scanner examined (delimiter searches), summed over the process: a scan that
+/// searched from the start again for each tag would show here.
+pub static SCANNED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// Number of backslashes directly before `pos`.
 fn backslashes_before(bytes: &[u8], pos: usize) -> usize {
@@ -347,14 +353,21 @@ fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let first = *needle.first()?;
     let mut at = 0;
-    while let Some(p) = hay[at..].iter().position(|b| *b == first) {
+    let found = loop {
+        let Some(p) = hay[at..].iter().position(|b| *b == first) else {
+            break None;
+        };
         let p = at + p;
         if hay[p..].starts_with(needle) {
-            return Some(p);
+            break Some(p);
         }
         at = p + 1;
-    }
-    None
+    };
+    SCANNED_BYTES.fetch_add(
+        found.map_or(hay.len(), |p| p + needle.len()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    found
 }
 
 fn parse_tag(
@@ -617,6 +630,17 @@ fn classify(tag: &Tag, import_vars: &[&str], enclosing: Option<(Phase, bool)>) -
     }
 }
 
+thread_local! {
+    /// Tags (as handed to the parser) that parsed: see [`check_tag_syntax`].
+    static VALID: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+/// Forget which tags were already found valid on this thread (the linearity guard measures
+/// each run from an empty cache).
+pub fn forget_checked_tags() {
+    VALID.with(|v| v.borrow_mut().clear());
+}
+
 /// Check one tag's Handlebars syntax with the `handlebars` crate, on a template made of that tag
 /// alone (a block opening gets its closing tag, an `else` an enclosing `if`), so the parser's
 /// cost is bounded by the tag, not the file. Tags with many hash arguments are checked by our
@@ -652,14 +676,12 @@ fn check_tag_syntax(text: &str, tag: &Tag) -> Result<(), TemplateError> {
     let one = format!("{prefix}{src}{suffix}");
     // Templates repeat the same tags (`{{ element.data.name }}` in every template, the same
     // `get` in every node): a tag that parsed once parses again. Bounded: cleared when full.
-    thread_local! {
-        static VALID: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
-    }
     if VALID.with(|v| v.borrow().contains(&one)) {
         return Ok(());
     }
     HANDLEBARS_CALLS.fetch_add(1, Ordering::Relaxed);
     HANDLEBARS_BYTES.fetch_add(one.len(), Ordering::Relaxed);
+    HANDLEBARS_MAX_BYTES.fetch_max(one.len(), Ordering::Relaxed);
     match handlebars::Template::compile(&one) {
         Ok(_) => {
             VALID.with(|v| {
