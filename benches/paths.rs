@@ -5,7 +5,7 @@
 //! same run, `jq -c .` of the same STJ (rendered to JSON as the import pass does) and
 //! `zip -r -X -6` of the same tree, the references of the targets.
 //!
-//! Each process is timed with `/usr/bin/time`: CPU seconds (user + system: the machine is shared,
+//! Each process is measured by the kernel (`wait4`): CPU seconds (user + system: the machine is shared,
 //! so wall time mostly measures the neighbours), wall seconds, and peak resident memory.
 //! Medians of `STACKPACK_BENCH_RUNS` runs (default 5). Prints a Markdown table (BENCHMARKS.md).
 //!
@@ -13,7 +13,7 @@
 
 use stackpack::synth::{classic, ClassicForms, SynthSpec};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stackpack");
 
@@ -29,26 +29,33 @@ fn fail(what: &str) -> ! {
     std::process::exit(2)
 }
 
-/// One run of `program args` under `/usr/bin/time`. `None` when the program is missing.
+/// One run of `program args`, measured from the kernel's accounting of that child (`wait4`):
+/// user + system CPU time in microseconds, wall time, peak resident size. `None` when the
+/// program is missing or was killed.
 fn run_once(program: &str, args: &[&str], cwd: &Path) -> Option<Sample> {
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("@@ %e %U %S %M")
-        .arg(program)
+    let started = std::time::Instant::now();
+    let child = Command::new(program)
         .args(args)
         .current_dir(cwd)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
         .ok()?;
-    let err = String::from_utf8_lossy(&out.stderr);
-    let line = err.lines().rev().find(|l| l.starts_with("@@ "))?;
-    let f: Vec<f64> = line[3..].split(' ').filter_map(|x| x.parse().ok()).collect();
-    if f.len() != 4 || err.contains("Command terminated by signal") {
+    let pid = libc::pid_t::try_from(child.id()).ok()?;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain data; `wait4` fills it for the child we just spawned.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    if rc != pid || libc::WIFSIGNALED(status) {
         return None;
     }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Some(Sample {
-        wall: f[0],
-        cpu: f[1] + f[2],
-        mib: f[3] / 1024.0,
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        mib: usage.ru_maxrss as f64 / 1024.0,
     })
 }
 
@@ -129,9 +136,12 @@ fn fmt(s: Option<Sample>) -> String {
     }
 }
 
+/// CPU ratio (and wall ratio: on an idle machine the parallel deflate shows there).
 fn ratio(a: Option<Sample>, b: Option<Sample>) -> String {
     match (a, b) {
-        (Some(a), Some(b)) if b.cpu > 0.0 => format!("{:.2}", a.cpu / b.cpu),
+        (Some(a), Some(b)) if b.cpu > 0.0 && b.wall > 0.0 => {
+            format!("{:.2} (wall {:.2})", a.cpu / b.cpu, a.wall / b.wall)
+        }
         _ => "–".into(),
     }
 }

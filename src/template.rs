@@ -650,6 +650,9 @@ fn check_tag_syntax(text: &str, tag: &Tag) -> Result<(), TemplateError> {
     if tag.args.iter().filter(|a| a.kind == ArgKind::Hash).count() > HANDLEBARS_MAX_HASH_ARGS {
         return Ok(());
     }
+    if plainly_valid(text, tag) {
+        return Ok(());
+    }
     let Some(src) = text.get(tag.range.clone()) else {
         return Ok(());
     };
@@ -712,6 +715,84 @@ fn check_tag_syntax(text: &str, tag: &Tag) -> Result<(), TemplateError> {
             ))
         }
     }
+}
+
+/// Whether a tag is in the plain subset every Handlebars parser accepts, so the parser need not
+/// be asked: an expression, block opening or closing whose words are simple paths
+/// (`element.data.name`, `this`, `../x`, `@index`), plain string literals (no backslash) or
+/// integers, separated by blanks. Anything else (sub-expressions, hashes, `~`, escapes in
+/// strings, odd characters) goes to the parser.
+fn plainly_valid(text: &str, tag: &Tag) -> bool {
+    if !matches!(tag.kind, TagKind::Expr | TagKind::BlockOpen | TagKind::BlockClose) {
+        return false;
+    }
+    let Some(inner) = text.get(tag.inner.clone()) else {
+        return false;
+    };
+    if tag.head.is_empty() || tag.head == "else" || text.get(tag.range.clone()).is_none_or(|t| t.contains('~')) {
+        return false;
+    }
+    let b = inner.as_bytes();
+    let mut i = 0;
+    let mut words = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'"' => {
+                let Some(end) = b[i + 1..].iter().position(|c| *c == b'"') else {
+                    return false;
+                };
+                if b[i + 1..i + 1 + end]
+                    .iter()
+                    .any(|c| *c == b'\\' || *c == b'\'' || *c == b'{' || *c == b'}')
+                {
+                    return false;
+                }
+                if words == 0 {
+                    return false; // a literal as the helper name
+                }
+                i += end + 2;
+                words += 1;
+                if i < b.len() && !b[i].is_ascii_whitespace() {
+                    return false;
+                }
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let word = &inner[start..i];
+                let ok = if words == 0 {
+                    simple_path(word)
+                } else {
+                    simple_path(word) || (word.bytes().all(|c| c.is_ascii_digit()) && word.len() < 10)
+                };
+                if !ok {
+                    return false;
+                }
+                words += 1;
+            }
+        }
+    }
+    words > 0
+}
+
+/// `a`, `a.b-c`, `a/b`, `this`, `this.x`, `../x`, `@index`: segments of ASCII letters, digits,
+/// `_` and `-` that start with a letter or `_`, the first one optionally `@`-prefixed.
+fn simple_path(word: &str) -> bool {
+    let mut rest = word;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+    }
+    let rest = rest.strip_prefix('@').unwrap_or(rest);
+    !rest.is_empty()
+        && rest.split(['.', '/']).all(|seg| {
+            let mut c = seg.bytes();
+            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == b'_')
+                && c.all(|x| x.is_ascii_alphanumeric() || x == b'_' || x == b'-')
+        })
+        && !matches!(rest, "true" | "false" | "null" | "undefined" | "as" | "else")
 }
 
 /// Byte offset of 1-based `line`/`col` in a short text (one tag).
@@ -1382,5 +1463,46 @@ mod tests {
         // of them is dropped).
         let r = render_import(r#"a\{{ x \}} b\\{{ instanceName }}"#, &ctx).map(|r| r.text);
         assert_eq!(r.ok().as_deref(), Some(r#"a{{ x }} b\prod"#));
+    }
+
+    #[test]
+    fn the_plain_subset_is_accepted_by_handlebars() {
+        let samples = [
+            "{{ element.data.name }}",
+            "{{ get \"urn:stackpack:x:shared:component-type:host\" }}",
+            "{{#if element.data.x}}{{/if}}",
+            "{{#each element.data.tags}}{{ this }} {{ @index }} {{ ../name }}{{/each}}",
+            "{{ join element.data.labels \",\" \"\" 3 }}",
+            "{{ a-b.c_d/e }}",
+        ];
+        for t in samples {
+            let s = scan(t, &[]).unwrap_or_default();
+            for tag in &s.tags {
+                if plainly_valid(t, tag) {
+                    let one = match tag.kind {
+                        TagKind::BlockOpen => format!("{}{{{{/{}}}}}", &t[tag.range.clone()], tag.head),
+                        TagKind::BlockClose => continue,
+                        _ => t[tag.range.clone()].to_string(),
+                    };
+                    assert!(handlebars::Template::compile(&one).is_ok(), "{one}");
+                }
+            }
+            assert!(s.tags.iter().any(|tag| plainly_valid(t, tag)), "{t}");
+        }
+        // Outside the subset: left to the parser.
+        for t in [
+            "{{ a (b c) }}",
+            "{{ a k=1 }}",
+            "{{~ a }}",
+            "{{ \"lit\" }}",
+            "{{ a \"x\\\"y\" }}",
+            "{{ a|b }}",
+            "{{ 1a }}",
+        ] {
+            let s = scan(t, &[]);
+            if let Ok(s) = s {
+                assert!(s.tags.iter().all(|tag| !plainly_valid(t, tag)), "{t}");
+            }
+        }
     }
 }
