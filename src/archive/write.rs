@@ -131,7 +131,9 @@ fn deflated_zip(path: &str, data: &[u8], time: zip::DateTime) -> io::Result<(Vec
     w.start_file(path, options(data.len(), time, CompressionMethod::Deflated))
         .map_err(zip_err)?;
     w.write_all(data)?;
-    let zip = w.finish().map_err(zip_err)?.into_inner();
+    let mut zip = w.finish().map_err(zip_err)?.into_inner();
+    // Kept until the archive is assembled: give back what the compressor over-allocated.
+    zip.shrink_to_fit();
     let compressed = ZipArchive::new(io::Cursor::new(&zip))
         .and_then(|mut z| z.by_index_raw(0).map(|f| f.compressed_size()))
         .map_err(zip_err)?;
