@@ -78,6 +78,19 @@ pub struct LineCol {
     pub col: usize,
 }
 
+/// Every this many characters of a non-ASCII file, [`SourceFile`] records the byte offset, so a
+/// character column converts to a byte offset (and back) in a bounded number of steps, however
+/// long the line (1 MB of minified JSON on one line).
+const CHAR_STEP: usize = 64;
+
+/// Characters walked to convert between byte offsets and character columns, summed over the
+/// process (for the linearity guard, `tests/linear_cost.rs`).
+pub static CHAR_WALK: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn walked(n: usize) {
+    CHAR_WALK.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// One file's text, its display path and its line index.
 #[derive(Debug)]
 pub struct SourceFile {
@@ -87,9 +100,11 @@ pub struct SourceFile {
     pub path: Option<PathBuf>,
     pub text: Arc<str>,
     line_starts: Vec<u32>,
-    /// All ASCII: a character column is a byte column, so offsets and columns are O(1) (a 1 MB
-    /// line with thousands of values stays linear to load and to report).
-    ascii: bool,
+    /// Empty for ASCII text (byte offset = character offset). Otherwise: the byte offset of
+    /// character `k * CHAR_STEP`, for every `k`.
+    char_marks: Vec<u32>,
+    /// Empty for ASCII text. Otherwise: the character index of every line start.
+    line_char_starts: Vec<u32>,
 }
 
 impl SourceFile {
@@ -100,13 +115,26 @@ impl SourceFile {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
-        let ascii = text.is_ascii();
+        let mut char_marks = Vec::new();
+        let mut line_char_starts = Vec::new();
+        if !text.is_ascii() {
+            line_char_starts.push(0);
+            for (n, (i, c)) in text.char_indices().enumerate() {
+                if n % CHAR_STEP == 0 {
+                    char_marks.push(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+                if c == '\n' {
+                    line_char_starts.push(u32::try_from(n + 1).unwrap_or(u32::MAX));
+                }
+            }
+        }
         SourceFile {
             display,
             path,
             text,
             line_starts,
-            ascii,
+            char_marks,
+            line_char_starts,
         }
     }
 
@@ -120,27 +148,55 @@ impl SourceFile {
         self.line_starts.len()
     }
 
-    /// Byte offset of a 1-based line and a 0-based character column.
+    /// Byte offset where 1-based `line` ends (before its `\n`, or the end of the text).
+    fn line_end(&self, line: usize) -> usize {
+        let idx = line.saturating_sub(1).min(self.line_starts.len().saturating_sub(1));
+        match self.line_starts.get(idx + 1) {
+            Some(&next) => (next as usize).saturating_sub(1),
+            None => self.text.len(),
+        }
+    }
+
+    /// Byte offset of the character with global index `n` (clamped to the text). Non-ASCII only.
+    fn char_to_byte(&self, n: usize) -> usize {
+        let k = (n / CHAR_STEP).min(self.char_marks.len().saturating_sub(1));
+        let mut at = self.char_marks.get(k).copied().unwrap_or(0) as usize;
+        let mut left = n - (k * CHAR_STEP).min(n);
+        walked(left);
+        for c in self.text[at..].chars() {
+            if left == 0 {
+                break;
+            }
+            at += c.len_utf8();
+            left -= 1;
+        }
+        at
+    }
+
+    /// Global character index of byte `offset` (a char boundary). Non-ASCII only.
+    fn byte_to_char(&self, offset: usize) -> usize {
+        let k = match self.char_marks.binary_search(&(offset as u32)) {
+            Ok(k) => return k * CHAR_STEP,
+            Err(k) => k.saturating_sub(1),
+        };
+        let from = self.char_marks.get(k).copied().unwrap_or(0) as usize;
+        walked(offset.saturating_sub(from));
+        k * CHAR_STEP + self.text.get(from..offset).map_or(0, |s| s.chars().count())
+    }
+
+    /// Byte offset of a 1-based line and a 0-based character column (clamped to the line).
+    /// Constant time for ASCII text, bounded by [`CHAR_STEP`] steps otherwise.
     pub fn offset_of(&self, line: usize, col_chars: usize) -> usize {
         let start = self.line_start(line);
-        if self.ascii {
-            // Up to the line's `\n` (or the end of the text), like the loop below.
-            let idx = line.saturating_sub(1).min(self.line_starts.len().saturating_sub(1));
-            let end = match self.line_starts.get(idx + 1) {
-                Some(&next) => (next as usize).saturating_sub(1),
-                None => self.text.len(),
-            };
-            return (start + col_chars).min(end.max(start));
+        let end = self.line_end(line).max(start);
+        if self.char_marks.is_empty() {
+            return start.saturating_add(col_chars).min(end);
         }
-        let rest = &self.text[start..];
-        let mut offset = start;
-        for (n, (i, c)) in rest.char_indices().enumerate() {
-            if n == col_chars || c == '\n' {
-                return start + i;
-            }
-            offset = start + i + c.len_utf8();
-        }
-        offset
+        let idx = line
+            .saturating_sub(1)
+            .min(self.line_char_starts.len().saturating_sub(1));
+        let first = self.line_char_starts.get(idx).copied().unwrap_or(0) as usize;
+        self.char_to_byte(first.saturating_add(col_chars)).min(end)
     }
 
     /// 1-based line/column of a byte offset.
@@ -159,10 +215,10 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = if self.ascii {
+        let col = if self.char_marks.is_empty() {
             end - start + 1
         } else {
-            self.text[start..end].chars().count() + 1
+            self.byte_to_char(end) - self.byte_to_char(start) + 1
         };
         LineCol {
             line: line_idx + 1,
@@ -250,6 +306,27 @@ mod tests {
         assert_eq!(f.line_text(3), "");
         assert_eq!(f.line_text(4), "xyz");
         assert_eq!(f.line_col(100), LineCol { line: 4, col: 4 });
+        assert_eq!(f.offset_of(2, 50), 6); // clamped to the end of the line
+        assert_eq!(f.offset_of(4, 2), 10);
+    }
+
+    #[test]
+    fn long_non_ascii_lines_agree_with_a_plain_count() {
+        let text: String = (0..2000)
+            .map(|i| if i % 7 == 0 { 'é' } else { 'a' })
+            .collect::<String>()
+            + "\nxé€y";
+        let mut map = SourceMap::new();
+        let id = map.add("x.json", None, text.as_str());
+        let f = map.file(id);
+        for (n, (i, _)) in text.char_indices().enumerate().filter(|(n, _)| *n < 2000) {
+            assert_eq!(f.offset_of(1, n), i, "column {n}");
+            assert_eq!(f.line_col(i), LineCol { line: 1, col: n + 1 });
+        }
+        assert_eq!(f.offset_of(1, 5000), text.find('\n').unwrap_or(0));
+        let second = text.find('\n').unwrap_or(0) + 1;
+        assert_eq!(f.offset_of(2, 2), second + 3);
+        assert_eq!(f.line_col(second + 3), LineCol { line: 2, col: 3 });
     }
 
     #[test]

@@ -309,6 +309,50 @@ error = "resources/error.md"
     Ok(w.stats)
 }
 
+/// Where [`classic`] put the three forms of one generated pack.
+#[derive(Debug, Clone)]
+pub struct ClassicForms {
+    /// The declarative sources.
+    pub declarative: std::path::PathBuf,
+    /// The built `.sts`.
+    pub sts: std::path::PathBuf,
+    /// The `.sts` unpacked: a classic source tree (`stackpack.conf`, `provisioning/…`,
+    /// `resources/…`) with one large `.stj`, as published classic packs are.
+    pub tree: std::path::PathBuf,
+}
+
+/// Generate a pack (see [`generate`]) under `dir/declarative`, build it to `dir/sts/`, and
+/// unpack that archive to the classic tree `dir/classic`: the inputs of every command path
+/// (declarative, classic tree, `.sts`) at the same size.
+pub fn classic(dir: &Path, spec: &SynthSpec) -> io::Result<ClassicForms> {
+    let declarative = dir.join("declarative");
+    generate(&declarative, spec)?;
+    let mut diags = crate::diag::Diagnostics::new();
+    let pack = match crate::model::load_pack(&declarative, &mut diags) {
+        Ok(Ok(pack)) => pack,
+        _ => return Err(io::Error::other("the generated pack does not load")),
+    };
+    let compiled = crate::compile::compile(&pack, &crate::compile::CompileOptions::default())
+        .map_err(|_| io::Error::other("the generated pack does not compile"))?;
+    let sts = crate::archive::write::write_sts(
+        &dir.join("sts"),
+        &compiled.file_name,
+        &compiled.entries,
+        crate::archive::write::DEFAULT_EPOCH,
+    )
+    .map_err(|e| io::Error::other(e.to_string()))?;
+    let tree = dir.join("classic");
+    for e in &compiled.entries {
+        // Entry paths are generated here and relative (`provisioning/…`, `resources/…`).
+        let path = tree.join(&e.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, &e.data)?;
+    }
+    Ok(ClassicForms { declarative, sts, tree })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,6 +379,21 @@ mod tests {
         assert_eq!(pack.nodes.len(), stats.nodes);
         assert!(stats.nodes >= 100);
         assert!(stats.bytes >= 64 * 1024);
+    }
+
+    #[test]
+    fn classic_forms_of_one_pack() {
+        let Ok(dir) = tempfile::tempdir() else { return };
+        let spec = SynthSpec {
+            nodes: 20,
+            resource_bytes: 0,
+            seed: 3,
+        };
+        let forms = classic(dir.path(), &spec);
+        let Ok(forms) = forms else { panic!("{forms:?}") };
+        assert!(forms.sts.is_file());
+        assert!(forms.tree.join("stackpack.conf").is_file());
+        assert!(crate::classic::pack::is_classic(&forms.tree));
     }
 
     #[test]

@@ -96,6 +96,8 @@ fn root_of(path: &str) -> &str {
 pub struct TemplateError {
     pub range: Range<usize>,
     pub message: String,
+    /// What to do, when it differs from the finding's usual advice.
+    pub help: Option<&'static str>,
 }
 
 impl TemplateError {
@@ -103,6 +105,7 @@ impl TemplateError {
         TemplateError {
             range,
             message: message.into(),
+            help: None,
         }
     }
 }
@@ -113,23 +116,67 @@ pub struct Scanned {
     pub tags: Vec<Tag>,
     /// Suspicious but accepted constructs (a block opened escaped and closed unescaped, …).
     pub warnings: Vec<TemplateError>,
+    /// Tags inside a sync-time block whose first path is also an import-time variable
+    /// (`{{ host }}` inside `{{#join element.x}}` when a provisioning step is named `host`): they
+    /// are evaluated at sync time, per element, not frozen at import time. `(variable, tag range)`.
+    pub shadowed: Vec<(String, Range<usize>)>,
 }
 
 const BLOCK_HELPERS_OVER_DATA: [&str; 5] = ["if", "unless", "each", "with", "join"];
 
+/// Most arguments a tag may have, and the longest tag, before it is refused: real templates stay
+/// far below both (the longest tag in the published packs has 5 arguments and 200 bytes), and
+/// the bounds keep the Handlebars check of each tag small.
+pub const MAX_TAG_ARGS: usize = 256;
+pub const MAX_TAG_BYTES: usize = 16 * 1024;
+/// Deepest block nesting accepted (`{{#if}}` inside `{{#each}}` …), and the deepest nesting of
+/// sub-expressions inside one tag.
+pub const MAX_BLOCK_DEPTH: usize = 256;
+/// A tag is handed to the `handlebars` crate for a syntax check only while it has at most this
+/// many hash arguments: its parser backtracks over hash arguments and takes exponential time
+/// in their number (30 do not finish). Longer tags are checked by our own tokenizer only.
+const HANDLEBARS_MAX_HASH_ARGS: usize = 8;
+
+/// How many times the Handlebars parser was called, summed over the process (for the linearity
+/// guard, `tests/linear_cost.rs`: work is counted, not timed).
+pub static HANDLEBARS_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Bytes handed to the Handlebars parser, summed over the process.
+pub static HANDLEBARS_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// The longest text handed to the Handlebars parser in one call (its parser is quadratic in the
+/// text it gets, through `pest`'s line/column lookups: it must only ever see one bounded tag).
+pub static HANDLEBARS_MAX_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Bytes the tag scanner examined (delimiter searches), summed over the process: a scan that
+/// searched from the start again for each tag would show here.
+pub static SCANNED_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Number of backslashes directly before `pos`.
+fn backslashes_before(bytes: &[u8], pos: usize) -> usize {
+    bytes[..pos].iter().rev().take_while(|b| **b == b'\\').count()
+}
+
 /// Tokenise `text`, check block balance and Handlebars syntax, and classify every tag.
 ///
 /// `import_vars` are the variables that exist at import time (`instanceId`, `topicName`, step
-/// names …): a tag whose first path is one of them, and every `include`, runs at import time.
+/// names …): a tag whose first path is one of them, and every `include`, runs at import time —
+/// unless it sits inside a sync-time block written unescaped, where every tag is sync-time.
+///
+/// Escapes follow the Handlebars lexer: one backslash before `{{` escapes the tag (`\{{ x \}}`
+/// is literal text at import time); two or more (`\\{{ x }}`, an escaped backslash in JSON)
+/// do not: the tag is live and the lexer drops one backslash.
+///
+/// Cost is linear in the text: one pass over the tags, a bounded check per tag.
 pub fn scan(text: &str, import_vars: &[&str]) -> Result<Scanned, TemplateError> {
     let mut tags = Vec::new();
     let mut warnings = Vec::new();
+    let mut shadowed = Vec::new();
     let bytes = text.as_bytes();
     let mut i = 0;
     // Open blocks: (helper, phase, escaped, range of the opening tag).
     let mut stack: Vec<(String, Phase, bool, Range<usize>)> = Vec::new();
     while let Some(pos) = find(bytes, i, b"{{") {
-        let escaped = pos > 0 && bytes[pos - 1] == b'\\';
+        // Inferred: Handlebars.java lexes `\{{` and `\\{{` as handlebars.js does (only a single
+        // backslash escapes); no published pack writes a backslash before a tag.
+        let escaped = backslashes_before(bytes, pos) == 1;
         let start = if escaped { pos - 1 } else { pos };
         let mut open_len = 2;
         let triple = bytes.get(pos + 2) == Some(&b'{');
@@ -172,6 +219,12 @@ pub fn scan(text: &str, import_vars: &[&str]) -> Result<Scanned, TemplateError> 
             ));
         }
         let end = close_at + close_len;
+        if end - start > MAX_TAG_BYTES && !is_long_comment {
+            return Err(TemplateError::new(
+                start..(start + 2).min(text.len()),
+                format!("tag is {} bytes long (at most {MAX_TAG_BYTES}); split it", end - start),
+            ));
+        }
         let raw_inner = &text[content_start..inner_end];
         let tag = parse_tag(
             text,
@@ -184,9 +237,46 @@ pub fn scan(text: &str, import_vars: &[&str]) -> Result<Scanned, TemplateError> 
         )?;
         i = end;
         let mut tag = tag;
-        tag.phase = classify(&tag, import_vars, stack.last().map(|(_, p, _, _)| *p));
+        let enclosing = stack.last().map(|(_, p, e, _)| (*p, *e));
+        tag.phase = classify(&tag, import_vars, enclosing);
+        if tag.phase == Phase::Sync && !tag.escaped && matches!(enclosing, Some((Phase::Sync, false))) {
+            // Would have been import-time outside the block: say so (the author may have meant
+            // the import variable).
+            if classify(&tag, import_vars, None) == Phase::Import {
+                if let Some(var) = import_var_of(&tag, import_vars) {
+                    shadowed.push((var.to_string(), tag.range.clone()));
+                }
+            }
+        }
+        if !tag.escaped && tag.kind != TagKind::Comment && backslashes_before(bytes, start) >= 2 {
+            let n = backslashes_before(bytes, start);
+            if n % 2 == 1 {
+                let mut w = TemplateError::new(
+                    start - n..end,
+                    format!(
+                        "{n} backslashes before a tag: the last one escapes nothing (JSON has no `\\{{` \
+                         escape) and Handlebars drops one of them"
+                    ),
+                );
+                w.help = Some(
+                    "write each literal backslash as `\\\\` (an even number of backslashes before `{{`): the compiler keeps them; a single `\\` before `{{` escapes the tag",
+                );
+                warnings.push(w);
+            }
+        }
+        if tag.kind != TagKind::Comment {
+            check_tag_syntax(text, &tag)?;
+        }
         match tag.kind {
-            TagKind::BlockOpen => stack.push((tag.head.clone(), tag.phase, tag.escaped, tag.range.clone())),
+            TagKind::BlockOpen => {
+                if stack.len() >= MAX_BLOCK_DEPTH {
+                    return Err(TemplateError::new(
+                        tag.range.clone(),
+                        format!("blocks are nested more than {MAX_BLOCK_DEPTH} deep; flatten the template"),
+                    ));
+                }
+                stack.push((tag.head.clone(), tag.phase, tag.escaped, tag.range.clone()))
+            }
             TagKind::Else if stack.is_empty() => {
                 return Err(TemplateError::new(tag.range.clone(), "`else` outside of a block"));
             }
@@ -230,18 +320,54 @@ pub fn scan(text: &str, import_vars: &[&str]) -> Result<Scanned, TemplateError> 
             format!("block `{name}` is never closed; add `{{{{/{name}}}}}`"),
         ));
     }
-    validate_syntax(text)?;
-    Ok(Scanned { tags, warnings })
+    Ok(Scanned {
+        tags,
+        warnings,
+        shadowed,
+    })
+}
+
+/// The import variable a tag reads (its head, or the first argument of a block over data).
+/// `this.x` and `./x` say explicitly that the element's field is meant: not reported.
+fn import_var_of<'t>(tag: &'t Tag, import_vars: &[&str]) -> Option<&'t str> {
+    let explicit = |p: &str| p.starts_with("this.") || p.starts_with("./");
+    let var = if tag.args.is_empty() && tag.kind != TagKind::BlockOpen {
+        Some(tag.head.as_str()).filter(|h| !explicit(h)).map(root_of)?
+    } else {
+        tag.args
+            .first()
+            .filter(|a| a.kind == ArgKind::Path && !explicit(&a.text))
+            .map(|a| root_of(&a.text))?
+    };
+    import_vars.contains(&var).then_some(var)
 }
 
 fn find(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if from >= hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memfind(&hay[from..], needle).map(|p| p + from)
+}
+
+/// First occurrence of `needle` (2–4 bytes) in `hay`, scanning for its first byte.
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = *needle.first()?;
+    let mut at = 0;
+    let found = loop {
+        let Some(p) = hay[at..].iter().position(|b| *b == first) else {
+            break None;
+        };
+        let p = at + p;
+        if hay[p..].starts_with(needle) {
+            break Some(p);
+        }
+        at = p + 1;
+    };
+    SCANNED_BYTES.fetch_add(
+        found.map_or(hay.len(), |p| p + needle.len()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    found
 }
 
 fn parse_tag(
@@ -312,113 +438,147 @@ fn parse_tag(
 }
 
 /// Split the inside of a tag into arguments (strings, numbers, paths, sub-expressions, hashes).
+/// One pass over the tag: linear in its length.
 fn tokenize(text: &str, inner: &str, offset: usize) -> Result<Vec<Arg>, TemplateError> {
-    let b = inner.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if c.is_ascii_whitespace() {
-            i += 1;
-            continue;
+    while let Some((arg, next)) = next_token(inner, offset, i, true)? {
+        if out.len() >= MAX_TAG_ARGS {
+            return Err(TemplateError::new(
+                arg.range,
+                format!("tag has more than {MAX_TAG_ARGS} arguments; split it"),
+            ));
         }
-        let start = i;
-        if c == b'"' || c == b'\'' {
-            let mut j = i + 1;
-            let mut value = String::new();
-            while j < b.len() && b[j] != c {
-                if b[j] == b'\\' && j + 1 < b.len() {
-                    j += 1;
-                }
-                let ch_len = utf8_len(b[j]);
-                value.push_str(&inner[j..(j + ch_len).min(inner.len())]);
-                j += ch_len;
-            }
-            if j >= b.len() {
-                return Err(TemplateError::new(
-                    offset + start..offset + inner.len(),
-                    "string literal is never closed",
-                ));
-            }
-            out.push(Arg {
-                text: value,
-                range: offset + start..offset + j + 1,
-                kind: ArgKind::String,
-            });
-            i = j + 1;
-        } else if c == b'(' {
-            let mut depth = 0;
-            let mut j = i;
-            let mut quote: Option<u8> = None;
-            while j < b.len() {
-                match (quote, b[j]) {
-                    (Some(q), x) if x == q => quote = None,
-                    (Some(_), _) => {}
-                    (None, b'"') | (None, b'\'') => quote = Some(b[j]),
-                    (None, b'(') => depth += 1,
-                    (None, b')') => {
-                        depth -= 1;
-                        if depth == 0 {
-                            break;
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-            if j >= b.len() {
-                return Err(TemplateError::new(
-                    offset + start..offset + inner.len(),
-                    "`(` is never closed",
-                ));
-            }
-            out.push(Arg {
-                text: inner[start..=j].to_string(),
-                range: offset + start..offset + j + 1,
-                kind: ArgKind::SubExpr,
-            });
-            i = j + 1;
-        } else {
-            let mut j = i;
-            while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'(' {
-                if b[j] == b'=' {
-                    // key=value: take the value too (it may be a string or sub-expression).
-                    let rest = tokenize(text, &inner[j + 1..], offset + j + 1)?;
-                    if let Some(v) = rest.first() {
-                        let end = v.range.end - offset;
-                        out.push(Arg {
-                            text: inner[start..end].to_string(),
-                            range: offset + start..offset + end,
-                            kind: ArgKind::Hash,
-                        });
-                        i = end;
-                    } else {
-                        i = b.len();
-                    }
-                    j = usize::MAX;
-                    break;
-                }
-                j += 1;
-            }
-            if j == usize::MAX {
-                continue;
-            }
-            let word = &inner[start..j];
-            let kind = if word.parse::<f64>().is_ok() {
-                ArgKind::Number
-            } else {
-                ArgKind::Path
-            };
-            out.push(Arg {
-                text: word.to_string(),
-                range: offset + start..offset + j,
-                kind,
-            });
-            i = j;
-        }
+        out.push(arg);
+        i = next;
     }
     let _ = text;
     Ok(out)
+}
+
+/// The argument starting at or after `i` in `inner`, and where the next one may start.
+/// `hash`: whether `key=value` is allowed here (not inside a hash value).
+fn next_token(inner: &str, offset: usize, mut i: usize, hash: bool) -> Result<Option<(Arg, usize)>, TemplateError> {
+    let b = inner.as_bytes();
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    if i >= b.len() {
+        return Ok(None);
+    }
+    let c = b[i];
+    let start = i;
+    if c == b'"' || c == b'\'' {
+        let mut j = i + 1;
+        let mut value = String::new();
+        while j < b.len() && b[j] != c {
+            if b[j] == b'\\' && j + 1 < b.len() {
+                j += 1;
+            }
+            let ch_len = utf8_len(b[j]);
+            value.push_str(inner.get(j..(j + ch_len).min(inner.len())).unwrap_or(""));
+            j += ch_len;
+        }
+        if j >= b.len() {
+            return Err(TemplateError::new(
+                offset + start..offset + inner.len(),
+                "string literal is never closed",
+            ));
+        }
+        return Ok(Some((
+            Arg {
+                text: value,
+                range: offset + start..offset + j + 1,
+                kind: ArgKind::String,
+            },
+            j + 1,
+        )));
+    }
+    if c == b'(' {
+        let mut depth = 0usize;
+        let mut j = i;
+        let mut quote: Option<u8> = None;
+        while j < b.len() {
+            match (quote, b[j]) {
+                (Some(q), x) if x == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"') | (None, b'\'') => quote = Some(b[j]),
+                (None, b'(') => {
+                    depth += 1;
+                    if depth > MAX_BLOCK_DEPTH {
+                        return Err(TemplateError::new(
+                            offset + j..offset + j + 1,
+                            format!("sub-expressions are nested more than {MAX_BLOCK_DEPTH} deep"),
+                        ));
+                    }
+                }
+                (None, b')') => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        if j >= b.len() {
+            return Err(TemplateError::new(
+                offset + start..offset + inner.len(),
+                "`(` is never closed",
+            ));
+        }
+        return Ok(Some((
+            Arg {
+                text: inner[start..=j].to_string(),
+                range: offset + start..offset + j + 1,
+                kind: ArgKind::SubExpr,
+            },
+            j + 1,
+        )));
+    }
+    let mut j = i;
+    while j < b.len() && !b[j].is_ascii_whitespace() && b[j] != b'(' {
+        if b[j] == b'=' {
+            if !hash {
+                return Err(TemplateError::new(
+                    offset + j..offset + j + 1,
+                    "unexpected `=` in the value of a hash argument",
+                ));
+            }
+            // key=value: take the value too (a string, number, path or sub-expression).
+            let Some((v, next)) = next_token(inner, offset, j + 1, false)? else {
+                return Err(TemplateError::new(
+                    offset + start..offset + j + 1,
+                    "hash argument `key=` has no value",
+                ));
+            };
+            let end = v.range.end - offset;
+            return Ok(Some((
+                Arg {
+                    text: inner[start..end].to_string(),
+                    range: offset + start..offset + end,
+                    kind: ArgKind::Hash,
+                },
+                next,
+            )));
+        }
+        j += 1;
+    }
+    let word = &inner[start..j];
+    let kind = if word.parse::<f64>().is_ok() {
+        ArgKind::Number
+    } else {
+        ArgKind::Path
+    };
+    Ok(Some((
+        Arg {
+            text: word.to_string(),
+            range: offset + start..offset + j,
+            kind,
+        },
+        j,
+    )))
 }
 
 fn utf8_len(first: u8) -> usize {
@@ -430,17 +590,26 @@ fn utf8_len(first: u8) -> usize {
     }
 }
 
-fn classify(tag: &Tag, import_vars: &[&str], enclosing: Option<Phase>) -> Phase {
+/// The phase of a tag. `enclosing`: the phase of the innermost open block and whether it was
+/// written escaped.
+fn classify(tag: &Tag, import_vars: &[&str], enclosing: Option<(Phase, bool)>) -> Phase {
     if tag.escaped {
         return Phase::Sync;
     }
     match tag.kind {
         TagKind::Comment => Phase::Import,
-        TagKind::Else | TagKind::BlockClose => enclosing.unwrap_or(Phase::Sync),
+        TagKind::Else | TagKind::BlockClose => enclosing.map_or(Phase::Sync, |(p, _)| p),
         TagKind::Partial => Phase::Sync,
         TagKind::Expr | TagKind::Raw | TagKind::BlockOpen => {
             if tag.head == "include" {
                 return Phase::Import;
+            }
+            // Inside a sync-time block written unescaped (author form), every tag is evaluated
+            // per element at sync time, whatever its name: the compiler escapes it with the
+            // block. (Inside an escaped block, STJ form, an unescaped tag really does run at
+            // import time: the server's import pass sees it.)
+            if enclosing == Some((Phase::Sync, false)) {
+                return Phase::Sync;
             }
             if tag.args.is_empty() && tag.kind != TagKind::BlockOpen {
                 return if import_vars.contains(&tag.root()) {
@@ -461,17 +630,79 @@ fn classify(tag: &Tag, import_vars: &[&str], enclosing: Option<Phase>) -> Phase 
     }
 }
 
-/// Check Handlebars syntax with the `handlebars` crate. Escaping backslashes are replaced by
-/// spaces first, so both passes' tags are validated and offsets are unchanged.
-fn validate_syntax(text: &str) -> Result<(), TemplateError> {
-    let unescaped = text.replace("\\{{", " {{").replace("\\}}", " }}");
-    match handlebars::Template::compile(&unescaped) {
-        Ok(_) => Ok(()),
+thread_local! {
+    /// Tags (as handed to the parser) that parsed: see [`check_tag_syntax`].
+    static VALID: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+/// Forget which tags were already found valid on this thread (the linearity guard measures
+/// each run from an empty cache).
+pub fn forget_checked_tags() {
+    VALID.with(|v| v.borrow_mut().clear());
+}
+
+/// Check one tag's Handlebars syntax with the `handlebars` crate, on a template made of that tag
+/// alone (a block opening gets its closing tag, an `else` an enclosing `if`), so the parser's
+/// cost is bounded by the tag, not the file. Tags with many hash arguments are checked by our
+/// tokenizer only (see [`HANDLEBARS_MAX_HASH_ARGS`]).
+fn check_tag_syntax(text: &str, tag: &Tag) -> Result<(), TemplateError> {
+    use std::sync::atomic::Ordering;
+    if tag.args.iter().filter(|a| a.kind == ArgKind::Hash).count() > HANDLEBARS_MAX_HASH_ARGS {
+        return Ok(());
+    }
+    if plainly_valid(text, tag) {
+        return Ok(());
+    }
+    let Some(src) = text.get(tag.range.clone()) else {
+        return Ok(());
+    };
+    // An escaped tag is checked as the tag the sync pass sees (`\\{{ x \\}}` → `{{ x }}`); the
+    // closing backslash is replaced by a space so offsets still match.
+    let owned;
+    let src = if tag.escaped {
+        let body = src.strip_prefix('\\').unwrap_or(src);
+        owned = match body.len().checked_sub(3).filter(|&k| body[k..].starts_with("\\}}")) {
+            Some(k) => format!("{} {}", &body[..k], &body[k + 1..]),
+            None => body.to_string(),
+        };
+        owned.as_str()
+    } else {
+        src
+    };
+    let skew = usize::from(tag.escaped);
+    let (prefix, suffix) = match tag.kind {
+        TagKind::BlockOpen => ("", format!("{{{{/{}}}}}", tag.head)),
+        TagKind::Else => ("{{#if x}}", "{{/if}}".to_string()),
+        TagKind::BlockClose => return Ok(()),
+        _ => ("", String::new()),
+    };
+    let one = format!("{prefix}{src}{suffix}");
+    // Templates repeat the same tags (`{{ element.data.name }}` in every template, the same
+    // `get` in every node): a tag that parsed once parses again. Bounded: cleared when full.
+    if VALID.with(|v| v.borrow().contains(&one)) {
+        return Ok(());
+    }
+    HANDLEBARS_CALLS.fetch_add(1, Ordering::Relaxed);
+    HANDLEBARS_BYTES.fetch_add(one.len(), Ordering::Relaxed);
+    HANDLEBARS_MAX_BYTES.fetch_max(one.len(), Ordering::Relaxed);
+    match handlebars::Template::compile(&one) {
+        Ok(_) => {
+            VALID.with(|v| {
+                let mut v = v.borrow_mut();
+                if v.len() >= 65_536 {
+                    v.clear();
+                }
+                v.insert(one);
+            });
+            Ok(())
+        }
         Err(e) => {
-            let offset = match e.pos() {
-                Some((line, col)) => line_col_to_offset(text, line, col),
+            // Offsets inside the one-tag template map back by the tag's start.
+            let at = match e.pos() {
+                Some((line, col)) => line_col_in(&one, line, col).saturating_sub(prefix.len()) + skew,
                 None => 0,
             };
+            let offset = (tag.range.start + at).min(tag.range.end.saturating_sub(1));
             let reason = e.reason().to_string();
             let reason = if reason.starts_with("invalid handlebars syntax") {
                 "invalid Handlebars syntax here (check the braces and the expression inside them)".to_string()
@@ -486,7 +717,86 @@ fn validate_syntax(text: &str) -> Result<(), TemplateError> {
     }
 }
 
-fn line_col_to_offset(text: &str, line: usize, col: usize) -> usize {
+/// Whether a tag is in the plain subset every Handlebars parser accepts, so the parser need not
+/// be asked: an expression, block opening or closing whose words are simple paths
+/// (`element.data.name`, `this`, `../x`, `@index`), plain string literals (no backslash) or
+/// integers, separated by blanks. Anything else (sub-expressions, hashes, `~`, escapes in
+/// strings, odd characters) goes to the parser.
+fn plainly_valid(text: &str, tag: &Tag) -> bool {
+    if !matches!(tag.kind, TagKind::Expr | TagKind::BlockOpen | TagKind::BlockClose) {
+        return false;
+    }
+    let Some(inner) = text.get(tag.inner.clone()) else {
+        return false;
+    };
+    if tag.head.is_empty() || tag.head == "else" || text.get(tag.range.clone()).is_none_or(|t| t.contains('~')) {
+        return false;
+    }
+    let b = inner.as_bytes();
+    let mut i = 0;
+    let mut words = 0;
+    while i < b.len() {
+        match b[i] {
+            b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'"' => {
+                let Some(end) = b[i + 1..].iter().position(|c| *c == b'"') else {
+                    return false;
+                };
+                if b[i + 1..i + 1 + end]
+                    .iter()
+                    .any(|c| *c == b'\\' || *c == b'\'' || *c == b'{' || *c == b'}')
+                {
+                    return false;
+                }
+                if words == 0 {
+                    return false; // a literal as the helper name
+                }
+                i += end + 2;
+                words += 1;
+                if i < b.len() && !b[i].is_ascii_whitespace() {
+                    return false;
+                }
+            }
+            _ => {
+                let start = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() {
+                    i += 1;
+                }
+                let word = &inner[start..i];
+                let ok = if words == 0 {
+                    simple_path(word)
+                } else {
+                    simple_path(word) || (word.bytes().all(|c| c.is_ascii_digit()) && word.len() < 10)
+                };
+                if !ok {
+                    return false;
+                }
+                words += 1;
+            }
+        }
+    }
+    words > 0
+}
+
+/// `a`, `a.b-c`, `a/b`, `this`, `this.x`, `../x`, `@index`: segments of ASCII letters, digits,
+/// `_` and `-` that start with a letter or `_`, the first one optionally `@`-prefixed.
+fn simple_path(word: &str) -> bool {
+    let mut rest = word;
+    while let Some(r) = rest.strip_prefix("../") {
+        rest = r;
+    }
+    let rest = rest.strip_prefix('@').unwrap_or(rest);
+    !rest.is_empty()
+        && rest.split(['.', '/']).all(|seg| {
+            let mut c = seg.bytes();
+            c.next().is_some_and(|f| f.is_ascii_alphabetic() || f == b'_')
+                && c.all(|x| x.is_ascii_alphanumeric() || x == b'_' || x == b'-')
+        })
+        && !matches!(rest, "true" | "false" | "null" | "undefined" | "as" | "else")
+}
+
+/// Byte offset of 1-based `line`/`col` in a short text (one tag).
+fn line_col_in(text: &str, line: usize, col: usize) -> usize {
     let mut offset = 0;
     for (n, l) in text.split_inclusive('\n').enumerate() {
         if n + 1 == line {
@@ -528,8 +838,18 @@ fn collect_gets(tag: &Tag, out: &mut Vec<(String, Range<usize>)>) {
 pub fn to_stj(text: &str, scanned: &Scanned, expand_get: &dyn Fn(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len() + scanned.tags.len() * 4);
     let mut last = 0;
+    let bytes = text.as_bytes();
     for tag in &scanned.tags {
-        out.push_str(&text[last..tag.range.start]);
+        let before = backslashes_before(bytes, tag.range.start).min(tag.range.start - last);
+        if !tag.escaped && tag.kind != TagKind::Comment && before >= 2 && before % 2 == 0 {
+            // `\\{{ x }}`: an escaped backslash (JSON) before a live tag. Handlebars would drop
+            // one backslash (and, escaped for sync, `\\\{{` is not an escape at all), so the
+            // JSON escape is rewritten as `\u005c`, the same character, that no lexer touches.
+            out.push_str(&text[last..tag.range.start - 2]);
+            out.push_str("\\u005c");
+        } else {
+            out.push_str(&text[last..tag.range.start]);
+        }
         let mut body = String::new();
         let mut pos = tag.range.start;
         // Rebuild the tag with expanded get arguments.
@@ -623,7 +943,7 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
     // At import time an escaped `\{{` or `\}}` is literal text that loses its backslash; nothing
     // after it is parsed (it may be Groovy such as `\{{ -> 1 }}`). Mask the escapes (same length,
     // so offsets are unchanged) and scan only the unescaped tags.
-    let masked = text.replace("\\{{", "   ").replace("\\}}", "   ");
+    let masked = mask_escapes(text);
     let scanned = scan(&masked, &[])?;
     let mut out = Rendered {
         text: String::with_capacity(text.len()),
@@ -686,25 +1006,54 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
     Ok(out)
 }
 
-/// Copy `text[from..to]` to the output, dropping the backslash of every `\{{` and `\}}`, and
-/// record where each copied piece came from.
+/// `text` with every escape `\\{{` / `\\}}` (exactly one backslash) replaced by three spaces.
+fn mask_escapes(text: &str) -> String {
+    let mut bytes = text.as_bytes().to_vec();
+    let mut run = 0usize;
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\\' {
+            run += 1;
+            if run == 1 && (bytes[i + 1..].starts_with(b"{{") || bytes[i + 1..].starts_with(b"}}")) {
+                let single = bytes.get(i + 1).is_some() && (i == 0 || text.as_bytes()[i - 1] != b'\\');
+                if single {
+                    bytes[i..i + 3].copy_from_slice(b"   ");
+                    run = 0;
+                }
+            }
+        } else {
+            run = 0;
+        }
+    }
+    // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+}
+
+/// Copy `text[from..to]` to the output, dropping the backslash of every escape `\\{{` and
+/// `\\}}`, and one backslash of a run of two or more before the live tag at `to` (as the
+/// Handlebars lexer does), and record where each copied piece came from.
 fn copy_literal(out: &mut Rendered, text: &str, from: usize, to: usize) {
     let segment = &text[from..to];
+    let sb = segment.as_bytes();
     let mut pos = 0;
-    while let Some(i) = segment[pos..].find('\\').map(|i| i + pos) {
-        let rest = &segment[i + 1..];
-        if rest.starts_with("{{") || rest.starts_with("}}") {
+    let mut i = 0;
+    while i < sb.len() {
+        if sb[i] == b'\\'
+            && (sb[i + 1..].starts_with(b"{{") || sb[i + 1..].starts_with(b"}}"))
+            && (i == 0 || sb[i - 1] != b'\\')
+        {
             out.map.push((out.text.len(), from + pos));
             out.text.push_str(&segment[pos..i]);
             pos = i + 1;
-        } else {
-            out.map.push((out.text.len(), from + pos));
-            out.text.push_str(&segment[pos..=i]);
-            pos = i + 1;
         }
+        i += 1;
+    }
+    let live_tag_follows = text.as_bytes()[to..].starts_with(b"{{");
+    let mut end = sb.len();
+    if live_tag_follows && end >= pos + 2 && sb[end - 1] == b'\\' && sb[end - 2] == b'\\' {
+        end -= 1;
     }
     out.map.push((out.text.len(), from + pos));
-    out.text.push_str(&segment[pos..]);
+    out.text.push_str(&segment[pos..end]);
 }
 
 fn is_truthy(ctx: &dyn ImportContext, a: &Arg) -> bool {
@@ -998,5 +1347,162 @@ mod tests {
         assert!(e.is_some_and(|e| e.message.contains("urn:nope")));
         let e = render_import(r#"{"a": "{{ include "./x" }}"}"#, &ctx).err();
         assert!(e.is_some_and(|e| e.message.contains("no file")));
+    }
+
+    #[test]
+    fn hostile_tags_finish_fast_or_stop_with_an_error() {
+        use std::time::{Duration, Instant};
+        let quick = |t: &str| {
+            let started = Instant::now();
+            let r = scan(t, &["instanceName"]);
+            (r, started.elapsed())
+        };
+        // 30 hash arguments: the Handlebars parser is exponential in them; ours is not.
+        let t = format!("{{{{get \"x\" {}}}}}", "k=1 ".repeat(30));
+        let (r, took) = quick(&t);
+        assert!(r.is_ok(), "{r:?}");
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        assert_eq!(r.map(|s| s.tags[0].args.len()).ok(), Some(31));
+        // 100 000 arguments: refused (no stack overflow, no quadratic re-tokenising).
+        let t = format!("{{{{get \"x\" {}}}}}", "k=1 ".repeat(100_000));
+        let (r, took) = quick(&t);
+        assert!(r.is_err_and(|e| e.message.contains("bytes long") || e.message.contains("arguments")));
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        // 100 000 expressions: linear.
+        let t = "{{ element.data.name }} x\n".repeat(100_000);
+        let (r, took) = quick(&t);
+        assert_eq!(r.map(|s| s.tags.len()).ok(), Some(100_000));
+        assert!(took < Duration::from_secs(20), "{took:?}");
+        // 20 000 nested blocks: refused at the depth limit.
+        let t = "{{#if element.x}}".repeat(20_000) + &"{{/if}}".repeat(20_000);
+        let (r, took) = quick(&t);
+        assert!(r.is_err_and(|e| e.message.contains("nested more than")));
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        // Nested sub-expressions and a hash value that is itself a hash.
+        let t = format!("{{{{ a {}x{} }}}}", "(".repeat(10_000), ")".repeat(10_000));
+        assert!(scan(&t, &[]).is_err());
+        assert!(scan("{{ a k=v=w }}", &[]).is_err());
+        assert!(scan("{{ a k= }}", &[]).is_err());
+    }
+
+    #[test]
+    fn syntax_errors_are_still_found_per_tag() {
+        for (t, at) in [
+            ("ok {{ a }}\n{{ b c = }} x", 11),
+            ("{{#if a}}{{ x y \\}} {{/if}}", 9),
+            ("\\{{ a ( \\}}", 0),
+        ] {
+            let e = scan(t, &[]).err();
+            assert!(e.as_ref().is_some_and(|e| e.range.start >= at), "{t:?}: {e:?}");
+        }
+        assert!(scan("{{#each element.xs}}{{ this }}{{else}}none{{/each}}", &[]).is_ok());
+        assert!(scan("{{#if a}}1{{else if b}}2{{/if}}", &[]).is_ok());
+    }
+
+    #[test]
+    fn tags_inside_sync_blocks_are_sync_time() {
+        let vars = ["host", "instanceName", "topicName", "instanceId", "env"];
+        let t = r#"{{#join element.data.hosts ","}}"{{ host }}-{{ instanceName }}-{{#if env}}e{{/if}}"{{/join}} {{ host }} {{ include "./a" }}"#;
+        let s = scan(t, &vars).unwrap_or_default();
+        let phases: Vec<_> = s.tags.iter().map(|t| (t.head.as_str(), t.phase)).collect();
+        assert_eq!(
+            phases,
+            vec![
+                ("join", Phase::Sync),
+                ("host", Phase::Sync),
+                ("instanceName", Phase::Sync),
+                ("if", Phase::Sync),
+                ("if", Phase::Sync),
+                ("join", Phase::Sync),
+                ("host", Phase::Import),
+                ("include", Phase::Import),
+            ]
+        );
+        let shadowed: Vec<_> = s.shadowed.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(shadowed, vec!["host", "instanceName", "env"]);
+        let explicit = scan(r#"{{#each element.xs}}{{ this.host }}{{ ./host }}{{/each}}"#, &vars);
+        assert!(explicit.is_ok_and(|s| s.shadowed.is_empty()));
+        // Compiled: the whole block is escaped for sync time, the outer `host` is not.
+        let out = to_stj(t, &s, &|_| None);
+        assert!(out.contains(r#"\{{ host \}}-\{{ instanceName \}}"#), "{out}");
+        assert!(out.ends_with(r#"\{{/join\}} {{ host }} {{ include "./a" }}"#), "{out}");
+        // An escaped block (STJ form): an unescaped tag inside really runs at import time.
+        let t = r#"\{{#join element.x ","\}}{{ host }}\{{/join\}}"#;
+        let s = scan(t, &vars).unwrap_or_default();
+        assert_eq!(s.tags[1].phase, Phase::Import);
+        assert!(s.shadowed.is_empty());
+    }
+
+    #[test]
+    fn an_escaped_backslash_before_a_tag_is_not_an_escape() {
+        // `\\{{ x }}` in a JSON template is a literal backslash, then a live tag.
+        let t = r#"{"p": "C:\\{{ element.dir }}", "q": "\\{{ instanceName }}"}"#;
+        let s = scan(t, &["instanceName"]).unwrap_or_default();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        assert_eq!(s.tags.len(), 2);
+        assert!(s.tags.iter().all(|t| !t.escaped));
+        assert_eq!(s.tags[0].phase, Phase::Sync);
+        assert_eq!(s.tags[1].phase, Phase::Import);
+        // Compiled, the backslash is written `\u005c`, which no Handlebars lexer touches.
+        let out = to_stj(t, &s, &|_| None);
+        assert_eq!(
+            out,
+            r#"{"p": "C:\u005c\{{ element.dir \}}", "q": "\u005c{{ instanceName }}"}"#
+        );
+        // Rendered at import time, the result is JSON and still holds the backslash.
+        let ctx = MapContext {
+            args: [("instanceName".to_string(), "prod".to_string())].into_iter().collect(),
+            files: &no_files,
+            known: &any,
+        };
+        let r = render_import(&out, &ctx).map(|r| r.text).unwrap_or_default();
+        let v: serde_json::Value = serde_json::from_str(&r).unwrap_or(serde_json::Value::Null);
+        assert_eq!(v["q"], "\\prod");
+        assert_eq!(v["p"], "C:\\{{ element.dir }}");
+        // STJ text as the server's lexer sees it: one backslash escapes, two do not (and one
+        // of them is dropped).
+        let r = render_import(r#"a\{{ x \}} b\\{{ instanceName }}"#, &ctx).map(|r| r.text);
+        assert_eq!(r.ok().as_deref(), Some(r#"a{{ x }} b\prod"#));
+    }
+
+    #[test]
+    fn the_plain_subset_is_accepted_by_handlebars() {
+        let samples = [
+            "{{ element.data.name }}",
+            "{{ get \"urn:stackpack:x:shared:component-type:host\" }}",
+            "{{#if element.data.x}}{{/if}}",
+            "{{#each element.data.tags}}{{ this }} {{ @index }} {{ ../name }}{{/each}}",
+            "{{ join element.data.labels \",\" \"\" 3 }}",
+            "{{ a-b.c_d/e }}",
+        ];
+        for t in samples {
+            let s = scan(t, &[]).unwrap_or_default();
+            for tag in &s.tags {
+                if plainly_valid(t, tag) {
+                    let one = match tag.kind {
+                        TagKind::BlockOpen => format!("{}{{{{/{}}}}}", &t[tag.range.clone()], tag.head),
+                        TagKind::BlockClose => continue,
+                        _ => t[tag.range.clone()].to_string(),
+                    };
+                    assert!(handlebars::Template::compile(&one).is_ok(), "{one}");
+                }
+            }
+            assert!(s.tags.iter().any(|tag| plainly_valid(t, tag)), "{t}");
+        }
+        // Outside the subset: left to the parser.
+        for t in [
+            "{{ a (b c) }}",
+            "{{ a k=1 }}",
+            "{{~ a }}",
+            "{{ \"lit\" }}",
+            "{{ a \"x\\\"y\" }}",
+            "{{ a|b }}",
+            "{{ 1a }}",
+        ] {
+            let s = scan(t, &[]);
+            if let Ok(s) = s {
+                assert!(s.tags.iter().all(|tag| !plainly_valid(t, tag)), "{t}");
+            }
+        }
     }
 }

@@ -2,16 +2,25 @@
 //!
 //! Same entries → same bytes, on any machine: entries sorted by path, one fixed timestamp
 //! (`SOURCE_DATE_EPOCH` when set and valid, else 1980-01-01 00:00:00), regular-file permissions
-//! `0644`, no directory entries, no extra fields, raw deflate at level 6 (an entry is stored
-//! instead when deflate would not make it smaller).
+//! `0644`, no directory entries, no extra fields, raw deflate at level 6 — or stored, when
+//! deflate would not make an entry smaller. The decision depends on the entry's bytes only
+//! ([`should_store`]): already-compressed formats (PNG, JPEG, GIF, WebP, ZIP, gzip, …) are
+//! recognised by their signature and never deflated, a large entry whose first 256 KiB do not
+//! shrink is stored, and anything else is deflated and stored when that did not help.
 //!
-//! Every entry is compressed on its own ([`prepare`]: a one-entry zip in memory, built with the
-//! `zip` crate), on all cores ([`prepare_all`]); the archive is then assembled in path order by
-//! copying those entries raw ([`write_prepared`]), so the bytes do not depend on thread timing.
-//! [`write_sts`] writes to a temporary file in the output directory and renames it into place;
-//! on any error the temporary file is removed and nothing is left behind.
+//! Entries to deflate are compressed on their own ([`prepare`]: a one-entry zip in memory, built
+//! with the `zip` crate), on all cores ([`prepare_all`]); the archive is then assembled in path
+//! order, copying deflated entries raw and writing stored ones straight from their bytes (no
+//! copy), so the bytes do not depend on thread timing and memory stays at the entries plus
+//! their compressed forms.
+//!
+//! [`write_sts`] writes to an unnamed temporary file in the output directory (Linux
+//! `O_TMPFILE`: a killed run leaves nothing visible) and publishes it under its name only once
+//! complete. Where unnamed files are not available, the temporary file is named
+//! `.stackpack-<pid>-….sts.tmp`, removed on any error, and removed by the next run when its
+//! process is gone.
 
-use crate::compile::Entry;
+use super::Entry;
 use std::io::{self, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -74,11 +83,26 @@ fn zip_time(epoch: i64) -> io::Result<zip::DateTime> {
         .map_err(|e| io::Error::other(format!("invalid archive timestamp: {e}")))
 }
 
-/// One entry, compressed on its own: a one-entry zip in memory, copied into the archive as is.
+/// One entry, ready to be assembled into the archive.
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub path: String,
-    zip: Vec<u8>,
+    body: Body,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    /// A one-entry zip in memory holding the deflated entry, copied into the archive as is.
+    Deflated(Vec<u8>),
+    /// Written uncompressed, straight from the entry's bytes.
+    Stored,
+}
+
+impl Prepared {
+    /// Whether the entry is stored uncompressed.
+    pub fn stored(&self) -> bool {
+        matches!(self.body, Body::Stored)
+    }
 }
 
 fn zip_err(e: zip::result::ZipError) -> io::Error {
@@ -88,8 +112,8 @@ fn zip_err(e: zip::result::ZipError) -> io::Error {
     }
 }
 
-fn one_entry_zip(entry: &Entry, time: zip::DateTime, method: CompressionMethod) -> io::Result<Vec<u8>> {
-    let options = SimpleFileOptions::default()
+fn options(len: usize, time: zip::DateTime, method: CompressionMethod) -> SimpleFileOptions {
+    SimpleFileOptions::default()
         .compression_method(method)
         .compression_level(if method == CompressionMethod::Stored {
             None
@@ -98,29 +122,88 @@ fn one_entry_zip(entry: &Entry, time: zip::DateTime, method: CompressionMethod) 
         })
         .last_modified_time(time)
         .unix_permissions(0o644)
-        .large_file(entry.data.len() as u64 >= u64::from(u32::MAX));
-    let mut w = ZipWriter::new(io::Cursor::new(Vec::with_capacity(entry.data.len() / 2 + 256)));
-    w.start_file(entry.path.as_str(), options).map_err(zip_err)?;
-    w.write_all(&entry.data)?;
-    Ok(w.finish().map_err(zip_err)?.into_inner())
+        .large_file(len as u64 >= u64::from(u32::MAX))
+}
+
+/// `path` deflated at level 6 as a one-entry zip, and the entry's compressed size.
+fn deflated_zip(path: &str, data: &[u8], time: zip::DateTime) -> io::Result<(Vec<u8>, u64)> {
+    let mut w = ZipWriter::new(io::Cursor::new(Vec::with_capacity(data.len() / 2 + 256)));
+    w.start_file(path, options(data.len(), time, CompressionMethod::Deflated))
+        .map_err(zip_err)?;
+    w.write_all(data)?;
+    let mut zip = w.finish().map_err(zip_err)?.into_inner();
+    // Kept until the archive is assembled: give back what the compressor over-allocated.
+    zip.shrink_to_fit();
+    let compressed = ZipArchive::new(io::Cursor::new(&zip))
+        .and_then(|mut z| z.by_index_raw(0).map(|f| f.compressed_size()))
+        .map_err(zip_err)?;
+    Ok((zip, compressed))
+}
+
+/// File signatures of formats that are compressed already: deflate does not shrink them.
+const COMPRESSED_SIGNATURES: [&[u8]; 14] = [
+    b"\x89PNG\r\n\x1a\n",    // PNG
+    b"\xff\xd8\xff",         // JPEG
+    b"GIF87a",               // GIF
+    b"GIF89a",               // GIF
+    b"PK\x03\x04",           // ZIP, JAR, .sts, Office documents
+    b"PK\x05\x06",           // empty ZIP
+    b"\x1f\x8b",             // gzip
+    b"BZh",                  // bzip2
+    b"\xfd7zXZ\x00",         // xz
+    b"\x28\xb5\x2f\xfd",     // zstd
+    b"7z\xbc\xaf\x27\x1c",   // 7-Zip
+    b"wOFF",                 // WOFF
+    b"wOF2",                 // WOFF2
+    b"\x00\x00\x00\x0cjP  ", // JPEG 2000
+];
+
+/// An entry at least this long is probed: deflating its first [`PROBE_BYTES`] decides.
+const PROBE_FROM: usize = 1 << 20;
+const PROBE_BYTES: usize = 256 << 10;
+
+/// Whether `data` is known not to shrink under deflate without compressing all of it: an
+/// already-compressed format by its signature (PNG, JPEG, GIF, WebP, ZIP, gzip, …), or a large
+/// entry whose first 256 KiB do not shrink. Depends on the bytes only, so the archive stays
+/// reproducible.
+pub fn should_store(data: &[u8]) -> io::Result<bool> {
+    if COMPRESSED_SIGNATURES.iter().any(|sig| data.starts_with(sig)) {
+        return Ok(true);
+    }
+    // RIFF containers: WebP images and AVI video are compressed; WAV is not.
+    if data.len() >= 12 && data.starts_with(b"RIFF") && (&data[8..12] == b"WEBP" || &data[8..12] == b"AVI ") {
+        return Ok(true);
+    }
+    // ISO media (MP4, MOV, HEIC, AVIF): `ftyp` at offset 4.
+    if data.len() >= 8 && &data[4..8] == b"ftyp" {
+        return Ok(true);
+    }
+    if data.len() >= PROBE_FROM {
+        let probe = &data[..PROBE_BYTES];
+        let (_, compressed) = deflated_zip("probe", probe, zip_time(DEFAULT_EPOCH)?)?;
+        return Ok(compressed >= probe.len() as u64);
+    }
+    Ok(false)
 }
 
 /// Compress one entry (independent of every other entry, so entries compress in parallel).
-/// Deflate at level 6; stored instead when deflate would not make it smaller.
+/// Deflate at level 6; stored instead when deflate would not make it smaller (see
+/// [`should_store`]).
 pub fn prepare(entry: &Entry, epoch: i64) -> io::Result<Prepared> {
     let time = zip_time(epoch)?;
-    let deflated = one_entry_zip(entry, time, CompressionMethod::Deflated)?;
-    let compressed = ZipArchive::new(io::Cursor::new(&deflated))
-        .and_then(|mut z| z.by_index_raw(0).map(|f| f.compressed_size()))
-        .map_err(zip_err)?;
-    let zip = if compressed >= entry.data.len() as u64 {
-        one_entry_zip(entry, time, CompressionMethod::Stored)?
+    let body = if should_store(&entry.data)? {
+        Body::Stored
     } else {
-        deflated
+        let (zip, compressed) = deflated_zip(&entry.path, &entry.data, time)?;
+        if compressed >= entry.data.len() as u64 {
+            Body::Stored
+        } else {
+            Body::Deflated(zip)
+        }
     };
     Ok(Prepared {
         path: entry.path.clone(),
-        zip,
+        body,
     })
 }
 
@@ -166,9 +249,35 @@ pub fn prepare_all(entries: &[Entry], epoch: i64) -> io::Result<Vec<Prepared>> {
 
 /// Write a complete zip of `entries` (sorted here by path) to `w`, all stamped with `epoch`.
 pub fn write_zip<W: Write + Seek>(w: W, entries: &[Entry], epoch: i64) -> io::Result<()> {
-    let mut prepared = prepare_all(entries, epoch)?;
-    prepared.sort_by(|a, b| a.path.cmp(&b.path));
-    write_prepared(w, &prepared)
+    let prepared = prepare_all(entries, epoch)?;
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by(|&a, &b| entries[a].path.cmp(&entries[b].path));
+    let time = zip_time(epoch)?;
+    let mut zip = ZipWriter::new(StopAfterError {
+        inner: w,
+        failed: false,
+    });
+    for i in order {
+        let (entry, prepared) = (&entries[i], &prepared[i]);
+        match &prepared.body {
+            Body::Deflated(one) => {
+                let mut one = ZipArchive::new(io::Cursor::new(one)).map_err(zip_err)?;
+                let file = one.by_index_raw(0).map_err(zip_err)?;
+                zip.raw_copy_file(file).map_err(zip_err)?;
+            }
+            Body::Stored => {
+                zip.start_file(
+                    entry.path.as_str(),
+                    options(entry.data.len(), time, CompressionMethod::Stored),
+                )
+                .map_err(zip_err)?;
+                zip.write_all(&entry.data)?;
+            }
+        }
+    }
+    let mut w = zip.finish().map_err(zip_err)?;
+    w.flush()?;
+    w.inner.flush()
 }
 
 /// Passes writes through until the first error, then discards everything: after a failed write
@@ -203,22 +312,6 @@ impl<W: Seek> Seek for StopAfterError<W> {
     }
 }
 
-/// Assemble already-compressed entries (in the given order) into a zip.
-pub fn write_prepared<W: Write + Seek>(w: W, entries: &[Prepared]) -> io::Result<()> {
-    let mut zip = ZipWriter::new(StopAfterError {
-        inner: w,
-        failed: false,
-    });
-    for e in entries {
-        let mut one = ZipArchive::new(io::Cursor::new(&e.zip)).map_err(zip_err)?;
-        let file = one.by_index_raw(0).map_err(zip_err)?;
-        zip.raw_copy_file(file).map_err(zip_err)?;
-    }
-    let mut w = zip.finish().map_err(zip_err)?;
-    w.flush()?;
-    w.inner.flush()
-}
-
 /// Why an archive could not be written (exit code 2).
 #[derive(Debug)]
 pub enum WriteError {
@@ -247,8 +340,9 @@ pub fn write_sts(out_dir: &Path, file_name: &str, entries: &[Entry], epoch: i64)
 }
 
 /// Write the archive through `wrap(temporary file)` (tests inject failing writers here), then
-/// rename the temporary file to `<out_dir>/<file_name>`. The output directory is created when
-/// missing. On any error the temporary file is removed and no `.sts` is left behind.
+/// publish the temporary file as `<out_dir>/<file_name>`. The output directory is created when
+/// missing. On any error nothing is left behind; after a kill, nothing visible (Linux) or a
+/// `.stackpack-<pid>-….sts.tmp` that the next run removes.
 pub fn write_sts_through<W: Write + Seek>(
     out_dir: &Path,
     file_name: &str,
@@ -261,30 +355,161 @@ pub fn write_sts_through<W: Write + Seek>(
         error,
     };
     std::fs::create_dir_all(out_dir).map_err(dir_err)?;
+    remove_stale_temps(out_dir);
     let target = out_dir.join(file_name);
-    let tmp = tempfile::Builder::new()
-        .prefix(".stackpack-")
-        .suffix(".sts.tmp")
-        .tempfile_in(out_dir)
-        .map_err(dir_err)?;
     let write_err = |error| WriteError::Write {
         path: target.clone(),
         error,
     };
-    let file = tmp.as_file().try_clone().map_err(write_err)?;
+    let tmp = TempOut::create(out_dir).map_err(dir_err)?;
     {
+        let file = tmp.file().try_clone().map_err(write_err)?;
         let w = io::BufWriter::new(wrap(file));
         write_zip(w, entries, epoch).map_err(write_err)?;
     }
-    tmp.as_file().sync_all().map_err(write_err)?;
+    tmp.file().sync_all().map_err(write_err)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        // tempfile creates 0600; an archive is a normal, shareable file.
-        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(write_err)?;
+        // Temporary files are created 0600; an archive is a normal, shareable file.
+        tmp.file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(write_err)?;
     }
-    tmp.persist(&target).map_err(|e| write_err(e.error))?;
+    tmp.publish(out_dir, &target).map_err(write_err)?;
     Ok(target)
+}
+
+/// Prefix and suffix of named temporary archives.
+const TEMP_PREFIX: &str = ".stackpack-";
+const TEMP_SUFFIX: &str = ".sts.tmp";
+
+/// The archive being written.
+enum TempOut {
+    /// Linux `O_TMPFILE`: a file with no name until [`TempOut::publish`] links it.
+    #[cfg(target_os = "linux")]
+    Unnamed(std::fs::File),
+    /// A named temporary file, deleted on drop unless published.
+    Named(tempfile::NamedTempFile),
+}
+
+impl TempOut {
+    fn create(dir: &Path) -> io::Result<TempOut> {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            let unnamed = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .mode(0o600)
+                .custom_flags(libc::O_TMPFILE)
+                .open(dir);
+            // Unnamed files need kernel and file-system support (and `/proc` to link them):
+            // fall back to a named temporary file otherwise.
+            if let Ok(f) = unnamed {
+                if Path::new("/proc/self/fd").is_dir() {
+                    return Ok(TempOut::Unnamed(f));
+                }
+            }
+        }
+        tempfile::Builder::new()
+            .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+            .suffix(TEMP_SUFFIX)
+            .tempfile_in(dir)
+            .map(TempOut::Named)
+    }
+
+    fn file(&self) -> &std::fs::File {
+        match self {
+            #[cfg(target_os = "linux")]
+            TempOut::Unnamed(f) => f,
+            TempOut::Named(t) => t.as_file(),
+        }
+    }
+
+    /// Give the complete file its name (replacing an older archive atomically).
+    fn publish(self, dir: &Path, target: &Path) -> io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            TempOut::Unnamed(f) => {
+                use std::os::unix::ffi::OsStrExt;
+                use std::os::unix::io::AsRawFd;
+                // Link the unnamed file under a fresh temporary name, then rename that over the
+                // target: `linkat` cannot replace an existing archive. Only this short step can
+                // leave a name behind, and the next run removes it (its process is gone).
+                let proc_path =
+                    std::ffi::CString::new(format!("/proc/self/fd/{}", f.as_raw_fd())).map_err(io::Error::other)?;
+                for attempt in 0..100u32 {
+                    let name = dir.join(format!(
+                        "{TEMP_PREFIX}{}-{}{attempt}{TEMP_SUFFIX}",
+                        std::process::id(),
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(0, |d| d.subsec_nanos())
+                    ));
+                    let c_name = std::ffi::CString::new(name.as_os_str().as_bytes()).map_err(io::Error::other)?;
+                    // SAFETY: both paths are valid NUL-terminated strings that outlive the call.
+                    let rc = unsafe {
+                        libc::linkat(
+                            libc::AT_FDCWD,
+                            proc_path.as_ptr(),
+                            libc::AT_FDCWD,
+                            c_name.as_ptr(),
+                            libc::AT_SYMLINK_FOLLOW,
+                        )
+                    };
+                    if rc != 0 {
+                        let e = io::Error::last_os_error();
+                        if e.kind() == io::ErrorKind::AlreadyExists {
+                            continue;
+                        }
+                        return Err(e);
+                    }
+                    return std::fs::rename(&name, target).inspect_err(|_| {
+                        let _ = std::fs::remove_file(&name);
+                    });
+                }
+                Err(io::Error::other("no free temporary name in the output directory"))
+            }
+            TempOut::Named(t) => t.persist(target).map(drop).map_err(|e| e.error),
+        }
+    }
+}
+
+/// Remove temporary archives that killed runs left in `dir`: named `.stackpack-<pid>-….sts.tmp`
+/// whose process no longer runs (Linux: no `/proc/<pid>`), or, for names without a pid (older
+/// versions), untouched for an hour. Best effort: errors are ignored.
+fn remove_stale_temps(dir: &Path) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let proc_ok = Path::new("/proc/self").is_dir();
+    for e in read.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(middle) = name.strip_prefix(TEMP_PREFIX).and_then(|n| n.strip_suffix(TEMP_SUFFIX)) else {
+            continue;
+        };
+        // Only regular files (never follow a link or remove a directory).
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let pid = middle
+            .split('-')
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .filter(|_| middle.contains('-'));
+        let stale = match pid {
+            Some(pid) if proc_ok => pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists(),
+            _ => e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+        };
+        if stale {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -355,5 +580,98 @@ mod tests {
         let mut again = io::Cursor::new(Vec::new());
         assert!(write_zip(&mut again, &entries(), 1_618_185_600).is_ok());
         assert_eq!(buf, again.into_inner());
+    }
+
+    /// Incompressible bytes (xorshift64*; not `synth::Rng`: the archive stage must not depend on
+    /// the generator, which depends on it).
+    fn noise(n: usize) -> Vec<u8> {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        (0..n)
+            .map(|_| {
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 56) as u8
+            })
+            .collect()
+    }
+
+    #[test]
+    fn compressed_formats_and_incompressible_entries_are_stored() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(std::iter::repeat_n(b'a', 4000)); // would deflate well: the signature decides
+        let cases = [
+            ("icon.png", png, true),
+            ("big.bin", noise(2 << 20), true), // probed: the first 256 KiB do not shrink
+            ("small.bin", noise(10_000), true), // deflated, not smaller: stored
+            ("page.md", b"# x\n".repeat(5000), false), // shrinks: deflated
+        ];
+        for (path, data, stored) in cases {
+            let entry = Entry {
+                path: path.into(),
+                data,
+            };
+            match prepare(&entry, DEFAULT_EPOCH) {
+                Ok(p) => assert_eq!(p.stored(), stored, "{path}"),
+                Err(e) => panic!("{path}: {e}"),
+            }
+        }
+        // Stored entries read back intact, and the archive is reproducible.
+        let entries: Vec<Entry> = vec![
+            Entry {
+                path: "b.bin".into(),
+                data: noise(3 << 20),
+            },
+            Entry {
+                path: "a.md".into(),
+                data: b"hello ".repeat(1000),
+            },
+        ];
+        let mut one = io::Cursor::new(Vec::new());
+        let mut two = io::Cursor::new(Vec::new());
+        assert!(write_zip(&mut one, &entries, DEFAULT_EPOCH).is_ok());
+        assert!(write_zip(&mut two, &entries, DEFAULT_EPOCH).is_ok());
+        assert_eq!(one.get_ref(), two.get_ref());
+        let mut z = zip::ZipArchive::new(io::Cursor::new(one.into_inner())).unwrap_or_else(|e| panic!("{e}"));
+        for e in &entries {
+            let mut f = z.by_name(&e.path).unwrap_or_else(|err| panic!("{err}"));
+            let mut data = Vec::new();
+            assert!(io::Read::read_to_end(&mut f, &mut data).is_ok());
+            assert_eq!(data, e.data);
+        }
+    }
+
+    #[test]
+    fn no_temporary_name_is_visible_while_writing_and_stale_ones_are_removed() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        // A temp file of a run that was killed (pid 0 never names a user process; on Linux
+        // there is no /proc/0), one of a pre-pid version touched just now (kept), and an
+        // unrelated file (kept).
+        let stale = dir.path().join(".stackpack-0-abc123.sts.tmp");
+        let fresh_old_style = dir.path().join(".stackpack-Xy12Zq.sts.tmp");
+        let other = dir.path().join("notes.txt");
+        for p in [&stale, &fresh_old_style, &other] {
+            assert!(std::fs::write(p, b"x").is_ok());
+        }
+        let mut seen = Vec::new();
+        let res = write_sts_through(dir.path(), "p-1.0.0.sts", &entries(), DEFAULT_EPOCH, |f| {
+            seen = std::fs::read_dir(dir.path())
+                .map(|r| {
+                    r.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            f
+        });
+        assert!(res.is_ok(), "{res:?}");
+        seen.sort();
+        if cfg!(target_os = "linux") {
+            // While the archive is written, only files that were there before are visible.
+            assert_eq!(seen, vec![".stackpack-Xy12Zq.sts.tmp", "notes.txt"], "{seen:?}");
+        }
+        assert!(!stale.exists());
+        assert!(fresh_old_style.exists() && other.exists());
+        assert!(dir.path().join("p-1.0.0.sts").is_file());
     }
 }

@@ -271,6 +271,13 @@ pub const UNKNOWN_GET_PARAMETER: Rule = Rule {
     summary: "`{{ get \"<function>\" \"Type=Parameter;Name=x\" }}` names a parameter the function does not have.",
     example: "{{ get \"check-function:cpu\" \"Type=Parameter;Name=vaule\" }}",
 };
+pub const IMPORT_VARIABLE_SHADOWED_IN_SYNC_BLOCK: Rule = Rule {
+    code: "SP309",
+    name: "import-variable-shadowed-in-sync-block",
+    severity: Severity::Warning,
+    summary: "A tag inside a sync-time block (`{{#join element.x}}`, `{{#each element.x}}` …) names an import-time variable (a provisioning step, `instanceName`, `topicName`, `instanceId`, a declared variable): inside the block it is evaluated per element at sync time, not replaced at import time.",
+    example: "{{#join element.data.hosts \",\"}}{{ host }}{{/join}} with a step named `host`",
+};
 
 pub const SYNC_TEMPLATE_NEVER_JSON: Rule = Rule {
     code: "SP340",
@@ -367,6 +374,7 @@ pub const RULES: &[&Rule] = &[
     &INVALID_GET_OR_CREATE,
     &UNKNOWN_GET_PARAMETER,
     &SYNC_TEMPLATE_NEVER_JSON,
+    &IMPORT_VARIABLE_SHADOWED_IN_SYNC_BLOCK,
     &STQL_SYNTAX,
     &STQL_UNKNOWN_FIELD,
     &STQL_UNKNOWN_COMPONENT_TYPE,

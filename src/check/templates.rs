@@ -150,7 +150,24 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
                             Span::new(file, w.range.start, w.range.end),
                             w.message.clone(),
                         )
-                        .help("write templates unescaped: the compiler escapes sync-time tags itself"),
+                        .help(w.help.unwrap_or(
+                            "write templates unescaped (`{{ x }}`, not `\\{{ x \\}}`): the compiler escapes sync-time tags itself; a literal backslash before a tag is `\\\\{{ x }}` (one JSON-escaped backslash, then the tag)",
+                        )),
+                    );
+                }
+                for (var, range) in &scanned.shadowed {
+                    diags.push(
+                        Diagnostic::new(
+                            &rules::IMPORT_VARIABLE_SHADOWED_IN_SYNC_BLOCK,
+                            Span::new(file, range.start, range.end),
+                            format!(
+                                "`{var}` is inside a sync-time block, so it is read from the element at sync time, not replaced by the import variable `{var}`"
+                            ),
+                        )
+                        .label("evaluated per element at sync time")
+                        .help(format!(
+                            "to use the element's field, write `this.{var}` (or `./{var}`) to make it explicit; to use the import variable, move the tag out of the block or rename the step"
+                        )),
                     );
                 }
                 check_gets(pack, &gets, file, scanned, &mut reached, diags);

@@ -39,13 +39,8 @@ impl Default for CompileOptions {
     }
 }
 
-/// One file of the archive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// `/`-separated path inside the archive.
-    pub path: String,
-    pub data: Vec<u8>,
-}
+/// One file of the archive (defined by the archive stage, which must not depend on this one).
+pub use crate::archive::Entry;
 
 /// The compiled pack: archive entries sorted by path.
 #[derive(Debug, Clone, PartialEq, Eq)]
