@@ -247,8 +247,8 @@ fn min_version_is_inferred_without_common() {
     );
     edit(
         &pack.join("provisioning/templates/component.json.handlebars"),
-        "  \"layer\": \\{{ get \"urn:stackpack:common:layer:machines\" \\}}\n",
-        "",
+        ",\n  \"layer\": \\{{ get \"urn:stackpack:common:layer:machines\" \\}}\n",
+        "\n",
     );
     let r = stackpack(&["import", "nc", "--out", "src", "--version", "1.0.0"], tmp.path());
     assert_eq!(r.code, 0, "{}", r.stderr);

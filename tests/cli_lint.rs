@@ -194,8 +194,18 @@ fn a_syntax_error_is_one_finding() {
     copy_dir(&root().join("changelog"), &tmp.path().join("changelog"));
     let f = tmp.path().join("stackpack/nodes/component-types.yaml");
     let text = std::fs::read_to_string(&f).expect("read");
-    // One tab where indentation belongs.
+    // One tab where indentation belongs: the loader reads on as if it were spaces, so nothing
+    // else follows from it.
     std::fs::write(&f, format!("{text}  - id: x\n\tname: y\n")).expect("write");
+    let r = stackpack(&tmp.path().join("stackpack"), &["lint", "--format", "json"]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let diags = v["diagnostics"].as_array().cloned().unwrap_or_default();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "SP002");
+    // An unclosed flow sequence loses the file's nodes: every reference to them in other files
+    // would fail too; those findings are counted in a note on the one syntax error.
+    std::fs::write(&f, format!("{text}  - id: x\n    name: [unclosed\n")).expect("write");
     let r = stackpack(&tmp.path().join("stackpack"), &["lint", "--format", "json"]);
     assert_eq!(r.code, 1);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");

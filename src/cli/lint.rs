@@ -102,7 +102,9 @@ pub fn find_pack(start: &Path) -> Result<Target, String> {
         .canonicalize()
         .map_err(|e| format!("cannot read `{}`: {e}", start.display()))?;
     for ancestor in canonical.ancestors() {
-        if ancestor.join(crate::load::MANIFEST).is_file() {
+        // Any entry of that name (a FIFO or a link out of the pack too): the loader then refuses
+        // it with its own coded finding (SP013, SP009) instead of "not inside a pack".
+        if std::fs::symlink_metadata(ancestor.join(crate::load::MANIFEST)).is_ok() {
             return Ok(Target::Pack(dir, None));
         }
         if ancestor.join(crate::v2::load::MANIFEST).is_file() {
@@ -144,7 +146,7 @@ pub fn targets(paths: &[PathBuf]) -> Result<Vec<Target>, String> {
             let t = find_pack(p)?;
             // A directory inside a pack (not its root) limits the report to the files below it.
             let t = match t {
-                Target::Pack(root, None) if !p.join(crate::load::MANIFEST).is_file() => {
+                Target::Pack(root, None) if std::fs::symlink_metadata(p.join(crate::load::MANIFEST)).is_err() => {
                     Target::Pack(root, Some(BTreeSet::from([canonical(p)])))
                 }
                 t => t,

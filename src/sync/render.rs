@@ -578,7 +578,26 @@ impl Failure {
 const MAX_BLOCK_DEPTH: usize = 64;
 
 /// Render `text` (a template of `pack`) with `data` as the context.
+/// The largest template the sync-time renderer takes. The `handlebars` crate computes a line and
+/// column from the start of the text for every token it compiles, which is quadratic in the
+/// size of a template; published sync templates are a few KB, so a bound far above them keeps a
+/// hostile one (100 000 expressions on one line) from stalling `lint`, `render` and `test`.
+/// Syntax errors of larger templates are still found by the linear scan of `template.rs`.
+pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
+
 pub fn render_text(pack: &Pack, text: &str, data: &Value, instance_id: &str) -> Result<Rendered, Failure> {
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(Failure {
+            rule: &rules::RENDER_FAILED,
+            message: format!(
+                "the template has {} bytes: templates over {} KiB are not rendered offline (published sync templates are a few KB); split it",
+                text.len(),
+                MAX_TEMPLATE_BYTES / 1024
+            ),
+            line: None,
+            column: None,
+        });
+    }
     // The Handlebars parser recurses per block level: refuse absurd nesting instead of
     // overflowing the stack on a hostile template.
     let (mut depth, mut max) = (0usize, 0usize);
