@@ -17,6 +17,11 @@ use serde_json::{json, Map, Value};
 
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     let args = crate::sync::render::default_import_args(pack);
+    let instance_id = args
+        .get("instanceId")
+        .map_or_else(|| "1".to_string(), |v| v.to_string());
+    // One resolver for every template: its index is linear in the nodes.
+    let resolver = crate::sync::render::Resolver::new(pack, &instance_id);
     let mut seen = std::collections::BTreeSet::new();
     for node in &pack.nodes {
         let Body::Template(t) = &node.body else { continue };
@@ -35,12 +40,9 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         let minimal = base(&type_name, relation);
         let rich = synthesize(pack, &t.parameter.value, text, &scanned.tags, minimal.clone());
         // A plain render first (cheap); the located evaluation only for templates that fail.
-        let instance_id = args
-            .get("instanceId")
-            .map_or_else(|| "1".to_string(), |v| v.to_string());
         let breaks = |element: &Value| {
             let data = crate::sync::render::context_for(node, element, &args);
-            crate::sync::render::render_text(pack, text, &data, &instance_id)
+            crate::sync::render::render_text_with(&resolver, text, &data)
                 .is_ok_and(|r| serde_json::from_str::<Value>(&r.text).is_err())
         };
         if !(breaks(&minimal) && breaks(&rich)) {

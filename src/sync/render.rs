@@ -102,11 +102,14 @@ pub fn complete_element(element: &Value, relation: bool) -> Value {
     e
 }
 
-/// Where the pack's nodes are found at sync time.
-struct Resolver<'a> {
+/// Where the pack's nodes are found at sync time: built once per pack and instance id (its
+/// cost is linear in the nodes) and shared by every render of that pack.
+pub struct Resolver<'a> {
     pack: &'a Pack,
     by_urn: HashMap<String, usize>,
     shorthand: HashMap<String, usize>,
+    /// The URN of each node, `{{instanceId}}` filled in.
+    urns: Vec<String>,
 }
 
 enum Target {
@@ -117,12 +120,14 @@ enum Target {
 }
 
 impl<'a> Resolver<'a> {
-    fn new(pack: &'a Pack, instance_id: &str) -> Resolver<'a> {
+    pub fn new(pack: &'a Pack, instance_id: &str) -> Resolver<'a> {
         let mut by_urn = HashMap::new();
         let mut shorthand = HashMap::new();
+        let mut urns = Vec::with_capacity(pack.nodes.len());
         for (i, n) in pack.nodes.iter().enumerate() {
             let urn = pack.urn(n).replace("{{instanceId}}", instance_id);
-            by_urn.entry(urn).or_insert(i);
+            by_urn.entry(urn.clone()).or_insert(i);
+            urns.push(urn);
             let segment = match &n.body {
                 Body::Stj { stj_type, .. } => kebab(&stj_type.value),
                 _ => n.kind.urn_segment().to_string(),
@@ -133,16 +138,15 @@ impl<'a> Resolver<'a> {
             pack,
             by_urn,
             shorthand,
+            urns,
         }
     }
 
     fn urn_of(&self, i: usize) -> String {
-        let urn = self.pack.urn(&self.pack.nodes[i]);
-        self.by_urn
-            .iter()
-            .find(|(_, &j)| j == i)
-            .map(|(u, _)| u.clone())
-            .unwrap_or(urn)
+        match self.urns.get(i) {
+            Some(u) => u.clone(),
+            None => self.pack.urn(&self.pack.nodes[i]),
+        }
     }
 
     /// `literal`: written as a string literal in the template (the compiler expands shorthands
@@ -178,7 +182,7 @@ impl<'a> Resolver<'a> {
 
 /// Shared state of one render.
 struct Env<'a> {
-    resolver: Resolver<'a>,
+    resolver: &'a Resolver<'a>,
     lookups: Mutex<Vec<Lookup>>,
     /// The rule of the last helper failure (helpers can only return a message).
     failure: Mutex<Option<&'static Rule>>,
@@ -586,18 +590,12 @@ const MAX_BLOCK_DEPTH: usize = 64;
 pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 
 pub fn render_text(pack: &Pack, text: &str, data: &Value, instance_id: &str) -> Result<Rendered, Failure> {
-    if text.len() > MAX_TEMPLATE_BYTES {
-        return Err(Failure {
-            rule: &rules::RENDER_FAILED,
-            message: format!(
-                "the template has {} bytes: templates over {} KiB are not rendered offline (published sync templates are a few KB); split it",
-                text.len(),
-                MAX_TEMPLATE_BYTES / 1024
-            ),
-            line: None,
-            column: None,
-        });
-    }
+    render_text_with(&Resolver::new(pack, instance_id), text, data)
+}
+
+/// [`render_text`] with a resolver built once for many renders of the same pack (lint renders
+/// every template: a resolver per render would make it quadratic in the nodes).
+pub fn render_text_with(resolver: &Resolver<'_>, text: &str, data: &Value) -> Result<Rendered, Failure> {
     // The Handlebars parser recurses per block level: refuse absurd nesting instead of
     // overflowing the stack on a hostile template.
     let (mut depth, mut max) = (0usize, 0usize);
@@ -619,8 +617,20 @@ pub fn render_text(pack: &Pack, text: &str, data: &Value, instance_id: &str) -> 
             column: None,
         });
     }
+    if text.len() > MAX_TEMPLATE_BYTES {
+        return Err(Failure {
+            rule: &rules::RENDER_FAILED,
+            message: format!(
+                "the template has {} bytes: templates over {} KiB are not rendered offline (published sync templates are a few KB); split it",
+                text.len(),
+                MAX_TEMPLATE_BYTES / 1024
+            ),
+            line: None,
+            column: None,
+        });
+    }
     let env = Env {
-        resolver: Resolver::new(pack, instance_id),
+        resolver,
         lookups: Mutex::new(Vec::new()),
         failure: Mutex::new(None),
     };
