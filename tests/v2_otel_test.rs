@@ -248,3 +248,16 @@ fn tests_folder_is_neither_linted_as_junk_nor_shipped() {
     .collect();
     assert_eq!(tops, expected);
 }
+
+#[test]
+fn trace_flag_shows_every_mapping_on_every_record() {
+    let run = stackpack(&tested(), &["test", ".", "--trace", "--filter", "broker"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("test tests/queues.yaml :: a queue and its broker ... ok\n    `urn:stackpack:acme-queue:otel-component-mapping:queue` matched resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0] at the datapoint level: component `urn:acme:broker/broker-1:queue/orders`\n    `urn:stackpack:acme-queue:otel-relation-mapping:broker-queue` matched"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("other scopes"), "{}", run.stdout);
+    assert!(run.stdout.contains("1 passed, 0 failed"), "{}", run.stdout);
+}

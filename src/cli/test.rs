@@ -34,6 +34,10 @@ pub struct Args {
     /// Do not run Groovy mapping functions and id extractors, even when `groovy` is installed.
     #[arg(long)]
     pub no_groovy: bool,
+    /// 2.0 packs: print every mapping's verdict on every record under each case (which
+    /// mapping matched which record, and why the others did not), not only for failures.
+    #[arg(long)]
+    pub trace: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     pub format: TestFormat,
@@ -114,10 +118,15 @@ fn run_v2(args: &Args) -> u8 {
         filter: args.filter.clone(),
     };
     let pack = &mut analysis.pack;
-    let run = match crate::sync::otel_test::run(pack, &opts) {
+    let mut run = match crate::sync::otel_test::run(pack, &opts) {
         Ok(r) => r,
         Err(e) => return fatal(e),
     };
+    if args.trace {
+        for c in &mut run.cases {
+            c.explain = c.notes.clone();
+        }
+    }
     if run.cases.is_empty() && run.file_diags.is_empty() {
         let what = if args.filter.is_some() {
             "no test matches the filter"
