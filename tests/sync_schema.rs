@@ -73,3 +73,32 @@ fn example_test_files_use_only_schema_keys() {
     }
     assert!(n >= 14, "{n} test files");
 }
+
+#[test]
+fn otel_case_keys_are_the_2_0_readers_keys_and_the_fixture_uses_them() {
+    use stackpack::sync::otel_test::{OTEL_CASE_KEYS, OTEL_FILE_KEYS};
+    let schema = stackpack::sync::schema::test_file();
+    let mut case: Vec<String> = OTEL_CASE_KEYS.iter().map(|s| s.to_string()).collect();
+    case.sort();
+    assert_eq!(keys(&schema["$defs"]["otel-case"]), case);
+    let file_keys = keys(&schema);
+    assert!(OTEL_FILE_KEYS.iter().all(|k| file_keys.contains(&k.to_string())));
+    let text = std::fs::read_to_string(root().join("tests/fixtures/v2/tested/tests/queues.yaml")).unwrap_or_default();
+    let v: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+    let top: Vec<String> = v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    assert_eq!(top, vec!["cases".to_string()]);
+    let cases = v["cases"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cases.len(), 2);
+    for c in cases {
+        for k in c
+            .as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            assert!(case.contains(&k), "{k}");
+        }
+    }
+    // The 2.0 branch of the schema refuses v1 keys beside OTel cases.
+    let branch = &schema["oneOf"][1]["not"]["anyOf"];
+    assert_eq!(branch.as_array().map(Vec::len), Some(4));
+}

@@ -34,6 +34,10 @@ pub struct Args {
     /// Do not run Groovy mapping functions and id extractors, even when `groovy` is installed.
     #[arg(long)]
     pub no_groovy: bool,
+    /// 2.0 packs: print every mapping's verdict on every record under each case (which
+    /// mapping matched which record, and why the others did not), not only for failures.
+    #[arg(long)]
+    pub trace: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = TestFormat::Human)]
     pub format: TestFormat,
@@ -68,6 +72,9 @@ pub(super) fn load(dir: &Path) -> Result<Pack, u8> {
 }
 
 pub fn run(args: Args) -> u8 {
+    if crate::v2::is_v2(&args.dir) {
+        return run_v2(&args);
+    }
     let mut pack = match load(&args.dir) {
         Ok(p) => p,
         Err(code) => return code,
@@ -86,15 +93,59 @@ pub fn run(args: Args) -> u8 {
         };
         eprintln!("warning: {what} (see docs/testing.md)");
     }
-    let text = match args.format {
-        TestFormat::Human => {
-            crate::sync::report::human(&run, &pack.sources, use_color(std::io::stdout().is_terminal()))
+    report(args.format, &run, &pack.sources)
+}
+
+/// A 2.0 pack: its OTel mappings on the sample telemetry of `tests/` (docs/testing.md).
+fn run_v2(args: &Args) -> u8 {
+    if !args.dir.is_dir() {
+        return fatal("`stackpack test` runs the tests of a pack directory, not of an archive");
+    }
+    let mut analysis = match crate::v2::analyze(&args.dir, &crate::v2::Options::default()) {
+        Ok(a) => a,
+        Err(e) => return fatal(e),
+    };
+    if analysis.diags.has_errors() {
+        let mut diags = analysis.diags;
+        diags.retain(|d| d.severity == Severity::Error);
+        print_diagnostics(Format::Human, &diags, &analysis.pack.sources);
+        eprintln!("error: the pack does not load cleanly; fix these errors first (`stackpack lint`)");
+        return super::EXIT_FINDINGS;
+    }
+    let opts = Options {
+        update: args.update,
+        no_groovy: true,
+        filter: args.filter.clone(),
+    };
+    let pack = &mut analysis.pack;
+    let mut run = match crate::sync::otel_test::run(pack, &opts) {
+        Ok(r) => r,
+        Err(e) => return fatal(e),
+    };
+    if args.trace {
+        for c in &mut run.cases {
+            c.explain = c.notes.clone();
         }
+    }
+    if run.cases.is_empty() && run.file_diags.is_empty() {
+        let what = if args.filter.is_some() {
+            "no test matches the filter"
+        } else {
+            "no tests: the pack has no `tests/*.yaml`"
+        };
+        eprintln!("warning: {what} (see docs/testing.md)");
+    }
+    report(args.format, &run, &pack.sources)
+}
+
+fn report(format: TestFormat, run: &runner::Run, sources: &crate::source::SourceMap) -> u8 {
+    let text = match format {
+        TestFormat::Human => crate::sync::report::human(run, sources, use_color(std::io::stdout().is_terminal())),
         TestFormat::Json => format!(
             "{}\n",
-            serde_json::to_string_pretty(&runner::to_json(&run, &pack.sources)).unwrap_or_default()
+            serde_json::to_string_pretty(&runner::to_json(run, sources)).unwrap_or_default()
         ),
-        TestFormat::Junit => crate::sync::report::junit(&run, &pack.sources),
+        TestFormat::Junit => crate::sync::report::junit(run, sources),
     };
     let _ = std::io::stdout().write_all(text.as_bytes());
     if run.failed() {

@@ -12,6 +12,7 @@
 pub mod groovy;
 pub mod locate;
 pub mod otel;
+pub mod otel_test;
 pub mod render;
 pub mod report;
 pub mod rules;

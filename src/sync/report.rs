@@ -30,6 +30,9 @@ pub fn human(run: &Run, sources: &SourceMap, color: bool) -> String {
             Status::Skipped => format!("skipped ({})", c.reasons.join("; ")),
         };
         out.push_str(&format!("test {} :: {} ... {status}\n", c.file, c.case));
+        for e in &c.explain {
+            out.push_str(&format!("    {e}\n"));
+        }
         for u in &c.updated {
             out.push_str(&format!("    updated {u}\n"));
         }

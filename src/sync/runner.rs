@@ -51,6 +51,11 @@ pub struct CaseResult {
     pub lookups: Vec<Lookup>,
     /// Expectations written by `--update`.
     pub updated: Vec<String>,
+    /// 2.0 OTel cases: every mapping's verdict on every record ([`super::otel::Trace`] as JSON).
+    pub trace: Vec<Value>,
+    /// 2.0 OTel cases: lines shown under the case's line even when it passes (why a record
+    /// matched no mapping).
+    pub explain: Vec<String>,
 }
 
 /// The results of a run.
@@ -239,6 +244,8 @@ pub fn run(pack: &mut Pack, opts: &Options) -> Run {
             output: None,
             lookups: Vec::new(),
             updated: Vec::new(),
+            trace: Vec::new(),
+            explain: Vec::new(),
         };
         let result_of = |kind: &'static str| -> Option<Result<Value, String>> {
             if let Some(e) = &groovy_error {
@@ -372,7 +379,7 @@ fn why_not(i: &Interpreter) -> String {
 
 /// Compare `actual` with an expectation; on a difference record a diff (or, under `--update`,
 /// queue the new value).
-fn compare<'e>(
+pub(crate) fn compare<'e>(
     exp: Option<&'e Expectation>,
     actual: &Value,
     what: &str,
@@ -412,10 +419,14 @@ pub fn pretty(v: &Value) -> String {
 }
 
 fn write_json(pack: &Pack, rel: &str, v: &Value) -> Result<(), String> {
-    let path = testfile::pack_path(pack, rel)?;
+    write_json_at(&testfile::pack_path(pack, rel)?, v)
+}
+
+/// Write `v` as pretty JSON to `path` (atomically, creating its directory).
+pub(crate) fn write_json_at(path: &std::path::Path, v: &Value) -> Result<(), String> {
     let dir = path.parent().ok_or("no parent directory")?;
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    atomic_write(&path, format!("{}\n", pretty(v)).as_bytes())
+    atomic_write(path, format!("{}\n", pretty(v)).as_bytes())
 }
 
 fn atomic_write(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
@@ -444,18 +455,22 @@ fn trim_block(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usiz
 }
 
 /// One inline expectation to rewrite.
-struct Edit {
-    range: std::ops::Range<usize>,
-    key_end: usize,
-    empty: bool,
-    value: Value,
+pub(crate) struct Edit {
+    pub(crate) range: std::ops::Range<usize>,
+    pub(crate) key_end: usize,
+    pub(crate) empty: bool,
+    pub(crate) value: Value,
 }
 
 /// Replace inline expectations of one test file by the new values, written as JSON (valid YAML
 /// flow) indented under their key; the rest of the file (comments included) is kept.
 fn rewrite_inline(pack: &Pack, rel: &str, edits: &mut [Edit]) -> Result<(), String> {
-    let path = testfile::pack_path(pack, rel)?;
-    let mut text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    rewrite_inline_at(&testfile::pack_path(pack, rel)?, edits)
+}
+
+/// [`rewrite_inline`] of the file at `path`.
+pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> Result<(), String> {
+    let mut text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     edits.sort_by_key(|e| std::cmp::Reverse(e.key_end));
     for e in edits.iter() {
         // An empty value: everything after the key on its line becomes `: <json>`.
@@ -490,7 +505,7 @@ fn rewrite_inline(pack: &Pack, rel: &str, edits: &mut [Edit]) -> Result<(), Stri
         let lead = if e.empty { ": " } else { "" };
         text.replace_range(range, &format!("{lead}{body}"));
     }
-    atomic_write(&path, text.as_bytes())
+    atomic_write(path, text.as_bytes())
 }
 
 /// A unified-style line diff (`-` expected, `+` produced, two lines of context).
@@ -580,11 +595,15 @@ pub fn to_json(run: &Run, sources: &crate::source::SourceMap) -> Value {
                         "file": file, "line": line, "column": column})
                 })
                 .collect();
-            serde_json::json!({
+            let mut v = serde_json::json!({
                 "file": c.file, "case": c.case, "template": c.template, "template-file": c.template_file,
                 "status": c.status, "reasons": c.reasons, "notes": c.notes, "diff": c.diffs.join("\n"),
                 "diagnostics": diags, "output": c.output, "lookups": c.lookups, "updated": c.updated,
-            })
+            });
+            if !c.trace.is_empty() {
+                v["trace"] = Value::Array(c.trace.clone());
+            }
+            v
         })
         .collect();
     let mut summary = Map::new();

@@ -85,10 +85,52 @@ pub fn test_file() -> Value {
         }
         json!({"type": "object", "properties": m, "required": required, "additionalProperties": false})
     };
-    let mut schema = obj(file_props, &["template", "cases"]);
+    let otel_case_props: Vec<(&str, Value)> = vec![
+        (
+            "name",
+            json!({"type": "string", "minLength": 1, "description": "The case's name, unique in its file."}),
+        ),
+        (
+            "mappings",
+            json!({"type": "array", "items": {"type": "string", "minLength": 1}, "description": "The OtelComponentMapping/OtelRelationMapping nodes to run, by `identifier` or `name` (default: all of the pack's)."}),
+        ),
+        (
+            "telemetry",
+            json!({"type": "object", "description": "Sample telemetry as an OTLP-JSON export request (`resourceSpans`, `resourceMetrics` or `resourceLogs`).", "anyOf": [{"required": ["resourceSpans"]}, {"required": ["resourceMetrics"]}, {"required": ["resourceLogs"]}]}),
+        ),
+        ("telemetry-file", file("`telemetry`, in a file (OTLP-JSON).")),
+        (
+            "components",
+            json!({"type": ["array", "null"], "description": "The components the mappings must make, merged by `rank.specificity`; empty to let `stackpack test --update` fill it."}),
+        ),
+        (
+            "components-file",
+            file("`components`, in a file (created by `--update`)."),
+        ),
+        (
+            "relations",
+            json!({"type": ["array", "null"], "description": "The relations the mappings must make; empty to let `stackpack test --update` fill it."}),
+        ),
+        (
+            "relations-file",
+            file("`relations`, in a file (created by `--update`)."),
+        ),
+    ];
+    debug_assert_eq!(otel_case_props.len(), super::otel_test::OTEL_CASE_KEYS.len());
+    // One set of top-level keys; which form a file has decides what its cases are: with
+    // `template`, a v1 sync-chain test; without, a 2.0 OTel test (only `cases`).
+    let mut schema = obj(file_props, &["cases"]);
+    schema["properties"]["cases"] = json!({"type": "array", "minItems": 1});
+    schema["oneOf"] = json!([
+        {"description": "A v1 test: a template and sample elements.", "required": ["template"],
+         "properties": {"cases": {"items": {"$ref": "#/$defs/case"}}}},
+        {"description": "A StackPack 2.0 test: sample OTLP telemetry through the pack's OTel mappings.",
+         "not": {"anyOf": [{"required": ["template"]}, {"required": ["mapping"]}, {"required": ["id-extractor"]}, {"required": ["import-args"]}]},
+         "properties": {"cases": {"items": {"$ref": "#/$defs/otel-case"}}}}
+    ]);
     schema["$schema"] = json!("https://json-schema.org/draft/2020-12/schema");
     schema["title"] = json!("stackpack test file (tests/*.yaml)");
-    schema["description"] = json!("A test of a pack's sync chain: sample elements through the id extractor, mapping function and template, and what they must produce. See docs/testing.md.");
-    schema["$defs"] = json!({"case": obj(case_props, &["name"])});
+    schema["description"] = json!("A test of a pack's sync chain: sample elements through the id extractor, mapping function and template (v1), or sample OTLP telemetry through the OTel mappings (StackPack 2.0), and what they must produce. See docs/testing.md.");
+    schema["$defs"] = json!({"case": obj(case_props, &["name"]), "otel-case": obj(otel_case_props, &["name"])});
     schema
 }

@@ -244,13 +244,27 @@ fn parse_case(pack: &Pack, dir: &Path, c: &Tree, diags: &mut Diagnostics) -> Opt
     })
 }
 
-fn missing_file(p: &Spanned<String>, rel: &str, why: &str) -> Diagnostic {
+pub fn missing_file(p: &Spanned<String>, rel: &str, why: &str) -> Diagnostic {
     Diagnostic::new(&rules::TEST_MISSING_FILE, p.span, format!("cannot use `{rel}`: {why}"))
         .help("paths are relative to the test file and stay inside the pack")
 }
 
 fn expectation(
     pack: &Pack,
+    dir: &Path,
+    f: &mut Fields<'_>,
+    inline: &'static str,
+    file_key: &'static str,
+    diags: &mut Diagnostics,
+) -> Option<Expectation> {
+    expectation_in(&pack.root, &pack.canonical_root, dir, f, inline, file_key, diags)
+}
+
+/// An expectation of a test file, inline (`inline` key) or in a JSON file (`file_key`), for a
+/// pack rooted at `root` (`canonical_root`: the same, canonicalized).
+pub fn expectation_in(
+    root: &Path,
+    canonical_root: &Path,
     dir: &Path,
     f: &mut Fields<'_>,
     inline: &'static str,
@@ -275,7 +289,7 @@ fn expectation(
         }
         (None, Some(p)) => {
             let rel = join(dir, &p.value);
-            match read_json(pack, &rel) {
+            match read_json_in(root, canonical_root, &rel) {
                 Ok(value) => Some(Expectation {
                     source: Source::File { rel, span: p.span },
                     value,
@@ -303,7 +317,7 @@ fn expectation(
 
 /// `dir/path`, normalised, as a pack-relative path (`..` that leaves the pack is kept so that
 /// [`read_json`] refuses it).
-fn join(dir: &Path, path: &str) -> String {
+pub fn join(dir: &Path, path: &str) -> String {
     let mut parts: Vec<String> = dir
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -322,15 +336,20 @@ fn join(dir: &Path, path: &str) -> String {
 
 /// Pack-relative path → absolute path, refusing paths that leave the pack.
 pub fn pack_path(pack: &Pack, rel: &str) -> Result<PathBuf, String> {
+    path_in(&pack.root, &pack.canonical_root, rel)
+}
+
+/// [`pack_path`] for a pack rooted at `root` (`canonical_root`: the same, canonicalized).
+pub fn path_in(root: &Path, canonical_root: &Path, rel: &str) -> Result<PathBuf, String> {
     if rel.starts_with('/') || rel.split('/').any(|s| s == "..") || rel.contains('\\') {
         return Err("the path leaves the pack directory".into());
     }
-    let path = pack.root.join(rel);
+    let path = root.join(rel);
     // The file, or (when it does not exist yet) its nearest existing ancestor, must resolve
     // inside the pack: a symbolic link must not lead reads or `--update` writes elsewhere.
-    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(&pack.root);
+    let existing = path.ancestors().find(|p| p.exists()).unwrap_or(root);
     match existing.canonicalize() {
-        Ok(c) if c.starts_with(&pack.canonical_root) => Ok(path),
+        Ok(c) if c.starts_with(canonical_root) => Ok(path),
         Ok(_) => Err("the path leads outside the pack (symbolic link)".into()),
         Err(e) => Err(e.to_string()),
     }
@@ -338,7 +357,12 @@ pub fn pack_path(pack: &Pack, rel: &str) -> Result<PathBuf, String> {
 
 /// `Ok(None)`: the file does not exist.
 fn read_json(pack: &Pack, rel: &str) -> Result<Option<Value>, String> {
-    let path = pack_path(pack, rel)?;
+    read_json_in(&pack.root, &pack.canonical_root, rel)
+}
+
+/// [`read_json`] for a pack rooted at `root`.
+pub fn read_json_in(root: &Path, canonical_root: &Path, rel: &str) -> Result<Option<Value>, String> {
+    let path = path_in(root, canonical_root, rel)?;
     match std::fs::read_to_string(&path) {
         Ok(t) => serde_json::from_str(&t)
             .map(Some)

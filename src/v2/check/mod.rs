@@ -87,7 +87,12 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
                     .help("move its content to stackpack.yaml and settings/**/*.sty (tags `!include`/`!icon`/`!resource` instead of handlebars helpers), then delete it")
                     .severity(severity),
             );
-        } else if !name.starts_with('.') && name != super::load::TARGETS_FILE && name != super::changelog::DIR {
+        } else if !name.starts_with('.')
+            && name != super::load::TARGETS_FILE
+            && name != super::changelog::DIR
+            // `stackpack test`'s sample telemetry and expectations (docs/testing.md).
+            && name != "tests"
+        {
             diags.push(
                 Diagnostic::at_path(
                     &rules::NOT_SHIPPED,
