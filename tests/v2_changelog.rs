@@ -158,3 +158,23 @@ fn build_out_file_sts_writes_exactly_that_file() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(tmp.path().join("o2/acme-queue-1.2.0.sts").is_file());
 }
+
+#[test]
+fn diff_of_2_0_packs_shows_no_scope() {
+    let clean = root().join("tests/fixtures/v2/clean");
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let dir = tmp.path().join("acme-queue");
+    copy_dir(&clean, &dir);
+    let monitor = dir.join("settings/monitors/queue-backlog.sty");
+    let text = std::fs::read_to_string(&monitor).unwrap_or_default();
+    assert!(text.contains("threshold: 1000"));
+    std::fs::write(&monitor, text.replacen("threshold: 1000", "threshold: 2000", 1)).unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["diff", &clean.to_string_lossy(), "."]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(run.stdout.contains("changed (1):"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("shared") && !run.stdout.contains("instance"),
+        "2.0 has no instance scope: {}",
+        run.stdout
+    );
+}

@@ -83,7 +83,9 @@ pub fn diff(old: &Path, new: &Path, json: bool) -> u8 {
             Err(e) => return fatal(e),
         }
     } else {
-        print!("{}", crate::diff::render_human(&report));
+        // 2.0 has no instance scope: every node would read "shared".
+        let opts = crate::diff::HumanOptions { scope: false };
+        print!("{}", crate::diff::render_human_with(&report, opts));
     }
     if report.ok {
         super::EXIT_OK
