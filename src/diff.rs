@@ -603,8 +603,27 @@ pub fn required_reason(r: &Report) -> String {
     }
 }
 
-/// Human rendering of a report.
+/// What [`render_human_with`] shows.
+#[derive(Debug, Clone, Copy)]
+pub struct HumanOptions {
+    /// Show each node's scope (`shared`/`instance`): 1.x packs have both; StackPack 2.0 has no
+    /// instance scope, so its reports leave it out.
+    pub scope: bool,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        HumanOptions { scope: true }
+    }
+}
+
+/// Human rendering of a report (of 1.x packs: with the node scopes).
 pub fn render_human(r: &Report) -> String {
+    render_human_with(r, HumanOptions::default())
+}
+
+/// Human rendering of a report, with `opts`.
+pub fn render_human_with(r: &Report, opts: HumanOptions) -> String {
     use std::fmt::Write;
     let mut s = String::new();
     let who = |side: &Side| {
@@ -638,7 +657,11 @@ pub fn render_human(r: &Report) -> String {
         }
         let _ = writeln!(s, "\n{title} ({}):", items.len());
         for c in items {
-            let scope = if c.shared { "shared" } else { "instance" };
+            let scope = match (opts.scope, c.shared) {
+                (false, _) => "",
+                (true, true) => " shared",
+                (true, false) => " instance",
+            };
             let detail = match &c.kind {
                 ChangeKind::Changed { fields } => format!(" [{}]", fields.join(", ")),
                 ChangeKind::KindChanged { old_type } => format!(" (was {old_type})"),
@@ -647,7 +670,7 @@ pub fn render_human(r: &Report) -> String {
             };
             let _ = writeln!(
                 s,
-                "  {mark} {} {} {scope}{detail}  → {}",
+                "  {mark} {} {}{scope}{detail}  → {}",
                 c.identifier,
                 c.stj_type,
                 c.bump.as_str()
@@ -655,6 +678,17 @@ pub fn render_human(r: &Report) -> String {
         }
     }
     let _ = writeln!(s);
+    let versions_equal = r.old.version.is_some() && r.old.version == r.new.version;
+    if r.changes.is_empty() && r.ok && versions_equal {
+        // Identical inputs: say so plainly (no "did not go up": nothing needs to).
+        let _ = writeln!(
+            s,
+            "nothing changed: no version bump is needed (both are {})",
+            r.new.version.as_deref().unwrap_or("?")
+        );
+        let _ = writeln!(s, "verdict: ok");
+        return s;
+    }
     let _ = writeln!(s, "required bump: {} ({})", r.required.as_str(), required_reason(r));
     let versions = format!(
         "{} → {}",
@@ -1084,7 +1118,13 @@ mod tests {
         // Identical builds: nothing needs a release (`diff X X` exits 0).
         let r = compare(&a, &b, "a", "b");
         assert!(r.ok && r.actual.is_none());
-        assert!(render_human(&r).contains("the version did not go up"));
+        let text = render_human(&r);
+        assert!(
+            text.contains("nothing changed: no version bump is needed (both are 1.0.0)")
+                && !text.contains("did not go up")
+                && text.ends_with("verdict: ok\n"),
+            "{text}"
+        );
         // A change under the same version does not pass.
         let c = snap(&entries("1.0.0", BASE, &[("provisioning/scripts/disk.groovy", "y")]));
         let r = compare(&a, &c, "a", "c");

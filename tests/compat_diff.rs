@@ -99,7 +99,8 @@ fn identical_builds_have_no_changes() {
     assert_eq!(code, 0, "same version: {out}{err}");
     assert!(out.contains("no node changed"), "{out}");
     assert!(out.contains("verdict: ok"), "{out}");
-    assert!(out.contains("the version did not go up"), "{out}");
+    assert!(out.contains("nothing changed: no version bump is needed"), "{out}");
+    assert!(!out.contains("did not go up"), "{out}");
 }
 
 #[test]

@@ -54,13 +54,13 @@ pub fn run(args: Args) -> u8 {
             Err(e) => return fatal(e),
         },
     };
-    if crate::v2::is_v2(&dir) {
-        return super::v2::build(&dir, &args.out, args.format, &args.check);
-    }
     let (out_dir, out_file) = match output_target(&args.out) {
         Ok(t) => t,
         Err(e) => return fatal(e),
     };
+    if crate::v2::is_v2(&dir) {
+        return super::v2::build(&dir, &out_dir, out_file.as_deref(), args.format, &args.check);
+    }
     // The same analysis as `lint`: any error stops the build before anything is written.
     let analysis = match crate::pipeline::analyze(&dir, &args.check.options()) {
         Ok(Outcome::Analyzed(a)) => a,

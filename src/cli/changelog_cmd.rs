@@ -2,6 +2,7 @@
 
 use super::output::{exit_code, fatal, print_diagnostics};
 use crate::changelog::check::{missing_bumps, value_at_newest};
+use crate::changelog::seam::PackSeam;
 use crate::changelog::write::{add_fragment, BumpSpec, NewEntry, WriteError};
 use crate::changelog::{self, ChangeKind, Changelog};
 use crate::diag::render::Format;
@@ -101,28 +102,40 @@ pub(crate) fn load(dir: &Path, format: Format) -> Result<Loaded, u8> {
     })
 }
 
-/// [`load`] for the commands that write (`release`, `changelog add`): first take the pack's
-/// lock and complete or undo what an interrupted earlier run left (saying so), then load.
-pub(crate) fn load_locked(dir: &Path, format: Format) -> Result<(Option<changelog::journal::Lock>, Loaded), u8> {
-    let manifest = dir.join(crate::load::MANIFEST);
+/// Take the lock of the pack in `dir` (whose manifest is `manifest_file`: `stackpack.toml`,
+/// `stackpack.yaml`) and complete or undo what an interrupted earlier run left in the pack root.
+/// The notes say what recovery did; [`recover_changelog`] adds the changelog's part and prints
+/// them. No lock when the manifest is missing (the load that follows reports it).
+pub(crate) fn lock_and_recover(
+    dir: &Path,
+    manifest_file: &str,
+) -> Result<(Option<changelog::journal::Lock>, Vec<String>), u8> {
+    let manifest = dir.join(manifest_file);
     let lock = if manifest.is_file() {
         match changelog::journal::lock(&manifest) {
             Ok(l) => Some(l),
             Err(e) => return Err(fatal(e)),
         }
     } else {
-        None // `load` reports the missing manifest
+        None
     };
-    let mut notes = match changelog::journal::recover(dir, None) {
-        Ok(n) => n,
-        Err(e) => return Err(fatal(e)),
-    };
-    let l = load(dir, format)?;
-    let cl_dir = l
-        .changelog
-        .as_ref()
+    match changelog::journal::recover(dir, None) {
+        Ok(n) => Ok((lock, n)),
+        Err(e) => Err(fatal(e)),
+    }
+}
+
+/// The second half of recovery, once the pack is loaded: staged files of a killed run in the
+/// changelog directory; then print every note.
+pub(crate) fn recover_changelog(
+    dir: &Path,
+    pack: &dyn PackSeam,
+    cl: Option<&Changelog>,
+    mut notes: Vec<String>,
+) -> Result<(), u8> {
+    let cl_dir = cl
         .map(|c| c.dir.clone())
-        .or_else(|| changelog::load::locate(&l.pack, &mut Diagnostics::new()).map(|loc| loc.dir));
+        .or_else(|| changelog::load::locate(pack, &mut Diagnostics::new()).map(|loc| loc.dir));
     match changelog::journal::recover(dir, cl_dir.as_deref()) {
         Ok(n) => notes.extend(n),
         Err(e) => return Err(fatal(e)),
@@ -130,6 +143,15 @@ pub(crate) fn load_locked(dir: &Path, format: Format) -> Result<(Option<changelo
     for n in notes {
         eprintln!("note: {n}");
     }
+    Ok(())
+}
+
+/// [`load`] for the commands that write (`release`, `changelog add`): first take the pack's
+/// lock and complete or undo what an interrupted earlier run left (saying so), then load.
+pub(crate) fn load_locked(dir: &Path, format: Format) -> Result<(Option<changelog::journal::Lock>, Loaded), u8> {
+    let (lock, notes) = lock_and_recover(dir, crate::load::MANIFEST)?;
+    let l = load(dir, format)?;
+    recover_changelog(dir, &l.pack, l.changelog.as_ref(), notes)?;
     Ok((lock, l))
 }
 
@@ -159,26 +181,28 @@ fn parse_kind(raw: &str) -> Result<ChangeKind, String> {
 }
 
 /// `common=2.5.1` / `stackstate-min=4.4.0` → a bump with its previous version from the changelog.
-fn parse_bump(raw: &str, pack: &Pack, cl: Option<&Changelog>) -> Result<BumpSpec, String> {
+fn parse_bump(raw: &str, pack: &dyn PackSeam, cl: Option<&Changelog>) -> Result<BumpSpec, String> {
     let Some((name, version)) = raw.split_once('=') else {
         return Err(format!(
             "`--bump {raw}`: write NAME=VERSION, e.g. `common=2.5.1` or `stackstate-min=4.4.0`"
         ));
     };
     let name = name.trim();
+    let v2 = pack.manifest_file() == crate::v2::load::MANIFEST;
+    if v2 {
+        return Err(format!(
+            "`--bump {raw}`: a StackPack 2.0 pack pins no dependencies and no minimum StackState version in `{}`; describe the change with `--kind <kind> \"<text>\"` instead",
+            pack.manifest_file()
+        ));
+    }
     if name == "stackstate-min" {
         let to = parse_stackstate(version.trim())?;
         let from = cl.and_then(|c| value_at_newest(c, None)).map(|(v, _)| v);
         return Ok(BumpSpec::StackStateMin { from, to });
     }
     let to = Version::parse(version.trim()).map_err(|e| format!("`{version}` is not semver: {e}"))?;
-    if pack.manifest.dependency(name).is_none() {
-        let known: Vec<&str> = pack
-            .manifest
-            .dependencies
-            .iter()
-            .map(|d| d.name.value.as_str())
-            .collect();
+    if pack.dependency(name).is_none() {
+        let known: Vec<String> = pack.dependencies().into_iter().map(|d| d.name.value).collect();
         return Err(format!(
             "`{name}` is not a dependency in the manifest (dependencies: {}; or `stackstate-min`)",
             if known.is_empty() {
@@ -208,18 +232,44 @@ fn add(args: AddArgs) -> u8 {
         Ok(k) => k,
         Err(e) => return fatal(e),
     };
-    let (_lock, l) = match load_locked(Path::new(&dir), Format::Human) {
+    let dir = Path::new(&dir);
+    if crate::v2::is_v2(dir) {
+        // The same fragments, lock and recovery as for 1.x packs, through the 2.0 seam.
+        let mut l = match super::v2::load_locked(dir) {
+            Ok(l) => l,
+            Err(code) => return code,
+        };
+        let cl = l.changelog.take();
+        let Some(mut seam) = crate::v2::changelog::Seam::new(&mut l.analysis.pack) else {
+            return fatal("`changelog add` takes a 2.0 pack directory, not an archive");
+        };
+        return add_entries(&mut seam, cl.as_ref(), &args, kind, text);
+    }
+    let (_lock, mut l) = match load_locked(dir, Format::Human) {
         Ok(l) => l,
         Err(code) => return code,
     };
-    let changelog_dir = match &l.changelog {
+    let cl = l.changelog.take();
+    add_entries(&mut l.pack, cl.as_ref(), &args, kind, text)
+}
+
+/// The entries `changelog add` asked for, written as fragments of the changelog of `pack`
+/// (any format; the caller holds the pack's lock).
+fn add_entries(
+    pack: &mut dyn PackSeam,
+    changelog: Option<&Changelog>,
+    args: &AddArgs,
+    kind: Option<ChangeKind>,
+    text: Option<String>,
+) -> u8 {
+    let changelog_dir = match changelog {
         Some(c) => c.dir.clone(),
         None => {
             let mut d = Diagnostics::new();
-            match changelog::load::locate(&l.pack, &mut d) {
+            match changelog::load::locate(pack, &mut d) {
                 Some(loc) => loc.dir,
                 None => {
-                    print_diagnostics(Format::Human, &d, &l.pack.sources);
+                    print_diagnostics(Format::Human, &d, pack.sources_mut());
                     return super::EXIT_FINDINGS;
                 }
             }
@@ -227,11 +277,11 @@ fn add(args: AddArgs) -> u8 {
     };
     let mut entries = Vec::new();
     if args.sync {
-        let Some(cl) = &l.changelog else {
+        let Some(cl) = changelog else {
             eprintln!("nothing to sync: the pack has no releases yet");
             return super::EXIT_OK;
         };
-        for m in missing_bumps(&l.pack, cl) {
+        for m in missing_bumps(pack, cl) {
             entries.push(NewEntry {
                 kind: kind.unwrap_or(ChangeKind::Improvement),
                 text: None,
@@ -244,7 +294,7 @@ fn add(args: AddArgs) -> u8 {
             return super::EXIT_OK;
         }
     } else if let Some(raw) = &args.bump {
-        match parse_bump(raw, &l.pack, l.changelog.as_ref()) {
+        match parse_bump(raw, pack, changelog) {
             Ok(b) => entries.push(NewEntry {
                 kind: kind.unwrap_or(ChangeKind::Improvement),
                 text,

@@ -3,8 +3,9 @@
 
 use super::changelog_cmd::load_locked;
 use super::output::{fatal, print_diagnostics};
+use crate::changelog::seam::PackSeam;
 use crate::changelog::write::{plan, release, ReleaseOptions, WriteError};
-use crate::changelog::{date, Bump};
+use crate::changelog::{date, Bump, Changelog};
 use crate::diag::render::Format;
 use std::path::PathBuf;
 
@@ -35,7 +36,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> u8 {
     if crate::v2::is_v2(&args.dir) {
-        return super::v2::release(&args.dir, args.bump, args.date.as_deref());
+        return super::v2::release(&args.dir, args.bump, args.date.as_deref(), args.dry_run);
     }
     let day = match args.date.as_deref().map(date::parse).transpose() {
         Ok(d) => d,
@@ -61,20 +62,35 @@ pub fn run(args: Args) -> u8 {
         eprintln!("error: nothing to release: the pack has no changelog; add a change with `stackpack changelog add`");
         return super::EXIT_FINDINGS;
     };
-    let opts = ReleaseOptions {
-        bump: match args.bump {
+    fold(&l.pack, cl, &options(args.bump, day), args.dry_run)
+}
+
+/// The release options of the command line.
+pub(crate) fn options(bump: BumpArg, date: Option<date::Date>) -> ReleaseOptions {
+    ReleaseOptions {
+        bump: match bump {
             BumpArg::Auto => None,
             BumpArg::Major => Some(Bump::Major),
             BumpArg::Minor => Some(Bump::Minor),
             BumpArg::Patch => Some(Bump::Patch),
         },
-        date: day,
+        date,
+    }
+}
+
+/// Plan the release of `pack` (any format) and print it (`dry_run`: nothing written), or apply
+/// it through the journal. The caller holds the pack's lock.
+pub(crate) fn fold(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions, dry_run: bool) -> u8 {
+    let manifest = if pack.manifest_file() == crate::load::MANIFEST {
+        "the manifest version".to_string()
+    } else {
+        format!("the version in {}", pack.manifest_file())
     };
-    if args.dry_run {
-        return match plan(&l.pack, cl, &opts) {
+    if dry_run {
+        return match plan(pack, cl, opts) {
             Ok(p) => {
                 println!(
-                    "would release {} ({}): write {}, set the manifest version, remove {} fragment{} (dry run: nothing written)",
+                    "would release {} ({}): write {}, set {manifest}, remove {} fragment{} (dry run: nothing written)",
                     p.version,
                     p.date,
                     super::changelog_cmd::clean(&p.release_file),
@@ -91,10 +107,10 @@ pub fn run(args: Args) -> u8 {
             Err(WriteError::Io(m)) => fatal(m),
         };
     }
-    match release(&l.pack, cl, &opts) {
+    match release(pack, cl, opts) {
         Ok(r) => {
             outln!(
-                "released {} ({}): wrote {}, set the manifest version, removed {} fragment{}",
+                "released {} ({}): wrote {}, set {manifest}, removed {} fragment{}",
                 r.version,
                 r.date,
                 super::changelog_cmd::clean(&r.release_file),

@@ -24,8 +24,9 @@ pub fn lint(dir: &Path, format: Format, deny_warnings: bool, check: &super::lint
     }
 }
 
-/// `build` on a 2.0 pack: nothing is written when lint finds errors.
-pub fn build(dir: &Path, out: &Path, format: Format, check: &super::lint::CheckArgs) -> u8 {
+/// `build` on a 2.0 pack: nothing is written when lint finds errors. `out_dir` and `out_file`
+/// are `--out` resolved as for 1.x packs (a directory, or exactly `FILE.sts`).
+pub fn build(dir: &Path, out_dir: &Path, out_file: Option<&str>, format: Format, check: &super::lint::CheckArgs) -> u8 {
     let a = match v2::analyze(dir, &options(check)) {
         Ok(a) => a,
         Err(e) => return fatal(e),
@@ -38,7 +39,7 @@ pub fn build(dir: &Path, out: &Path, format: Format, check: &super::lint::CheckA
     if let v2::load::Origin::Archive(_) = a.pack.origin {
         return fatal("build takes a 2.0 pack directory, not an archive");
     }
-    match v2::build::write(&a.pack, out, crate::archive::write::build_epoch()) {
+    match v2::build::write(&a.pack, out_dir, out_file, crate::archive::write::build_epoch()) {
         Ok(path) => {
             if format == Format::Human {
                 println!("{}", path.display());
@@ -82,7 +83,9 @@ pub fn diff(old: &Path, new: &Path, json: bool) -> u8 {
             Err(e) => return fatal(e),
         }
     } else {
-        print!("{}", crate::diff::render_human(&report));
+        // 2.0 has no instance scope: every node would read "shared".
+        let opts = crate::diff::HumanOptions { scope: false };
+        print!("{}", crate::diff::render_human_with(&report, opts));
     }
     if report.ok {
         super::EXIT_OK
@@ -91,36 +94,82 @@ pub fn diff(old: &Path, new: &Path, json: bool) -> u8 {
     }
 }
 
+/// A 2.0 pack directory loaded (and linted) for a command that writes, with its lock held.
+pub(crate) struct Locked {
+    _lock: Option<crate::changelog::journal::Lock>,
+    pub analysis: v2::Analysis,
+    pub changelog: Option<crate::changelog::Changelog>,
+}
+
+/// [`super::changelog_cmd::load_locked`] for 2.0 packs: take the lock of `stackpack.yaml`,
+/// complete or undo an interrupted `release`/`changelog add` (saying so), then load and lint.
+pub(crate) fn load_locked(dir: &Path) -> Result<Locked, u8> {
+    let (lock, notes) = super::changelog_cmd::lock_and_recover(dir, v2::load::MANIFEST)?;
+    let mut analysis = match v2::analyze(dir, &v2::Options::default()) {
+        Ok(a) => a,
+        Err(e) => return Err(fatal(e)),
+    };
+    if let v2::load::Origin::Archive(_) = analysis.pack.origin {
+        return Err(fatal("this command takes a 2.0 pack directory, not an archive"));
+    }
+    // The changelog's findings are part of `analysis.diags` already.
+    let (changelog, _) = v2::changelog::load_and_check(&mut analysis.pack);
+    match v2::changelog::Seam::new(&mut analysis.pack) {
+        Some(seam) => super::changelog_cmd::recover_changelog(dir, &seam, changelog.as_ref(), notes)?,
+        None => return Err(fatal("this command takes a 2.0 pack directory, not an archive")),
+    }
+    Ok(Locked {
+        _lock: lock,
+        analysis,
+        changelog,
+    })
+}
+
 /// `release` on a 2.0 pack: lint, then fold the changelog's unreleased fragments into a
 /// release (when the pack has a changelog) and set `stackpack.yaml`'s version, comments and
-/// formatting kept. Without a changelog, `--bump` says how to bump.
-pub fn release(dir: &Path, bump: super::release::BumpArg, date: Option<&str>) -> u8 {
+/// formatting kept, through the same lock, plan and journal as 1.x packs. Without a changelog,
+/// `--bump` says how to bump. `--dry-run` writes nothing.
+pub fn release(dir: &Path, bump: super::release::BumpArg, date: Option<&str>, dry_run: bool) -> u8 {
     use super::release::BumpArg;
-    use crate::changelog::write::{ReleaseOptions, WriteError};
     let day = match date.map(crate::changelog::date::parse).transpose() {
         Ok(d) => d,
         Err(e) => return fatal(format!("--date: {e}")),
     };
-    let mut a = match v2::analyze(dir, &v2::Options::default()) {
-        Ok(a) => a,
-        Err(e) => return fatal(e),
+    // Held until the release is written.
+    let mut l = match load_locked(dir) {
+        Ok(l) => l,
+        Err(code) => return code,
     };
+    let a = &mut l.analysis;
     print_diagnostics(Format::Human, &a.diags, &a.pack.sources);
     if a.diags.has_errors() {
         eprintln!("error: not releasing: fix the errors above first");
         return super::EXIT_FINDINGS;
     }
-    let (changelog, _) = v2::changelog::load_and_check(&mut a.pack);
-    let Some(cl) = changelog else {
+    let Some(cl) = &l.changelog else {
         let bump = match bump {
             BumpArg::Auto => {
-                eprintln!("error: the pack has no changelog/ to derive the bump from: add one (`changelog/unreleased/*.yaml`) or pass --bump major|minor|patch");
+                eprintln!("error: the pack has no changelog/ to derive the bump from: add one (`stackpack changelog add`) or pass --bump major|minor|patch");
                 return super::EXIT_FINDINGS;
             }
             BumpArg::Major => crate::diff::Bump::Major,
             BumpArg::Minor => crate::diff::Bump::Minor,
             BumpArg::Patch => crate::diff::Bump::Patch,
         };
+        if dry_run {
+            return match v2::release::next_version(dir, bump) {
+                Ok((old, new)) => {
+                    println!(
+                        "would release {new} (was {old}): set the version in stackpack.yaml (dry run: nothing written)"
+                    );
+                    super::EXIT_OK
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    super::EXIT_FINDINGS
+                }
+            };
+        }
         return match v2::release::bump_version(dir, bump) {
             Ok((old, new)) => {
                 println!("released {new} (was {old}): set the version in stackpack.yaml");
@@ -132,36 +181,10 @@ pub fn release(dir: &Path, bump: super::release::BumpArg, date: Option<&str>) ->
             }
         };
     };
-    let opts = ReleaseOptions {
-        bump: match bump {
-            BumpArg::Auto => None,
-            BumpArg::Major => Some(crate::changelog::Bump::Major),
-            BumpArg::Minor => Some(crate::changelog::Bump::Minor),
-            BumpArg::Patch => Some(crate::changelog::Bump::Patch),
-        },
-        date: day,
-    };
     let Some(seam) = v2::changelog::Seam::new(&mut a.pack) else {
         return fatal("release takes a 2.0 pack directory");
     };
-    match crate::changelog::write::release(&seam, &cl, &opts) {
-        Ok(r) => {
-            println!(
-                "released {} ({}): wrote {}, set the version in stackpack.yaml, removed {} fragment{}",
-                r.version,
-                r.date,
-                super::changelog_cmd::clean(&r.release_file),
-                r.removed.len(),
-                if r.removed.len() == 1 { "" } else { "s" }
-            );
-            super::EXIT_OK
-        }
-        Err(WriteError::Refused(m)) => {
-            eprintln!("error: {m}");
-            super::EXIT_FINDINGS
-        }
-        Err(WriteError::Io(m)) => fatal(format!("{m} (nothing was changed)")),
-    }
+    super::release::fold(&seam, cl, &super::release::options(bump, day), dry_run)
 }
 
 /// `release-notes` on a 2.0 pack: the same renderings as for 1.x packs.

@@ -41,8 +41,12 @@ pub fn file_name(pack: &Pack) -> Result<String, String> {
     }
 }
 
-/// Write the archive into `out_dir`; returns its path.
-pub fn write(pack: &Pack, out_dir: &Path, epoch: i64) -> Result<PathBuf, String> {
-    let name = file_name(pack)?;
+/// Write the archive into `out_dir`, named `file` (`--out FILE.sts`) or [`file_name`];
+/// returns its path.
+pub fn write(pack: &Pack, out_dir: &Path, file: Option<&str>, epoch: i64) -> Result<PathBuf, String> {
+    let name = match file {
+        Some(f) => f.to_string(),
+        None => file_name(pack)?,
+    };
     crate::archive::write::write_sts(out_dir, &name, &entries(pack), epoch).map_err(|e| e.to_string())
 }

@@ -10,13 +10,25 @@ use std::path::Path;
 /// Set the version of the pack in `dir` to `bump.next(current)`; returns (old, new).
 pub fn bump_version(dir: &Path, bump: Bump) -> Result<(Version, Version), String> {
     let path = dir.join(MANIFEST);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let (old, new, out) = planned(&path, bump)?;
+    write_atomic(&path, out.as_bytes())?;
+    Ok((old, new))
+}
+
+/// What [`bump_version`] would do (old, new), checked (the file can be edited), writing nothing.
+pub fn next_version(dir: &Path, bump: Bump) -> Result<(Version, Version), String> {
+    let (old, new, _) = planned(&dir.join(MANIFEST), bump)?;
+    Ok((old, new))
+}
+
+/// (old version, new version, new text of `stackpack.yaml`).
+fn planned(path: &Path, bump: Bump) -> Result<(Version, Version, String), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let current = edit::version_of(&text).ok_or("stackpack.yaml has no top-level `version`")?;
     let old = Version::parse(&current).map_err(|e| format!("the version `{current}` is not semantic: {e}"))?;
     let new = bump.next(&old);
     let out = edit::set_version(&text, &new).map_err(|e| e.to_string())?;
-    write_atomic(&path, out.as_bytes())?;
-    Ok((old, new))
+    Ok((old, new, out))
 }
 
 /// Write `bytes` to `path` through a temporary file in the same directory.
