@@ -545,16 +545,7 @@ pub fn compare(old: &Snapshot, new: &Snapshot, old_label: &str, new_label: &str)
     }
     changes.sort_by(|a, b| b.bump.cmp(&a.bump).then_with(|| a.identifier.cmp(&b.identifier)));
     let required = changes.iter().map(|c| c.bump).max().unwrap_or(Bump::None);
-    let actual = match (&old.version, &new.version) {
-        (Some(o), Some(n)) => Bump::between(o, n),
-        _ => None,
-    };
-    let ok = match (&old.version, &new.version, actual) {
-        (Some(_), Some(_), Some(a)) => a >= required,
-        // Nothing changed and the version stayed (`diff X X`): nothing needs a release.
-        (Some(o), Some(n), None) => required == Bump::None && o == n,
-        _ => false,
-    };
+    let (actual, ok) = verdict(old.version.as_ref(), new.version.as_ref(), required);
     Report {
         old: side(old, old_label),
         new: side(new, new_label),
@@ -952,6 +943,21 @@ fn read_archive_entries(path: &Path) -> Result<Entries, String> {
         }
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
+}
+
+/// The bump between two versions and whether it covers `required`; shared by every format's
+/// diff. Nothing changed and the version stayed (`diff X X`): nothing needs a release.
+pub fn verdict(old: Option<&semver::Version>, new: Option<&semver::Version>, required: Bump) -> (Option<Bump>, bool) {
+    let actual = match (old, new) {
+        (Some(o), Some(n)) => Bump::between(o, n),
+        _ => None,
+    };
+    let ok = match (old, new, actual) {
+        (Some(_), Some(_), Some(a)) => a >= required,
+        (Some(o), Some(n), None) => required == Bump::None && o == n,
+        _ => false,
+    };
+    (actual, ok)
 }
 
 #[cfg(test)]

@@ -165,6 +165,16 @@ fn build_writes_nothing_when_lint_finds_errors_or_junk() {
     assert!(!out.join("acme-queue-1.2.0.sts").exists());
 }
 
+/// Issue 13.5 for 2.0 packs: `diff X X` needs no release and exits 0, like v1.
+#[test]
+fn diff_of_identical_packs_exits_zero() {
+    let (_tmp, dir) = copy();
+    let run = stackpack(&dir, &["diff", &clean().to_string_lossy(), "."]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("nothing changed"), "{}", run.stdout);
+    assert!(!run.stdout.contains("too small"), "{}", run.stdout);
+}
+
 #[test]
 fn diff_gives_the_semver_verdict() {
     let (_tmp, dir) = copy();

@@ -260,11 +260,7 @@ pub fn compare(old: &V2Snapshot, new: &V2Snapshot, old_label: &str, new_label: &
     changes.sort_by(|a, b| b.bump.cmp(&a.bump).then_with(|| a.identifier.cmp(&b.identifier)));
     let required = changes.iter().map(|c| c.bump).max().unwrap_or(Bump::None);
     let (ov, nv) = (&old.nodes.version, &new.nodes.version);
-    let actual = match (ov, nv) {
-        (Some(o), Some(n)) => Bump::between(o, n),
-        _ => None,
-    };
-    let ok = matches!((ov, nv, actual), (Some(_), Some(_), Some(a)) if a >= required);
+    let (actual, ok) = crate::diff::verdict(ov.as_ref(), nv.as_ref(), required);
     let side = |s: &V2Snapshot, label: &str| Side {
         label: label.to_string(),
         name: s.nodes.name.clone(),
