@@ -208,45 +208,17 @@ fn parse_case(root: &Root, dir: &Path, c: &Tree, diags: &mut Diagnostics) -> Opt
     let span = f.span;
     f.finish(diags);
     let name = name?;
-    let (telemetry, at) = match (inline, file) {
-        (Some(v), None) => (v.to_json(), v.span),
-        (None, Some(p)) => {
-            let rel = testfile::join(dir, &p.value);
-            match testfile::read_json_in(&root.dir, &root.canonical, &rel) {
-                Ok(Some(v)) => (v, p.span),
-                Ok(None) => {
-                    diags.push(testfile::missing_file(&p, &rel, "the file does not exist"));
-                    return None;
-                }
-                Err(why) => {
-                    diags.push(testfile::missing_file(&p, &rel, &why));
-                    return None;
-                }
-            }
-        }
-        (Some(v), Some(_)) => {
-            diags.push(
-                Diagnostic::new(
-                    &rules::TEST_FILE_INVALID,
-                    v.span,
-                    "a case has both `telemetry` and `telemetry-file`",
-                )
-                .help("keep one of them"),
-            );
-            return None;
-        }
-        (None, None) => {
-            diags.push(
-                Diagnostic::new(
-                    &rules::TEST_FILE_INVALID,
-                    span,
-                    format!("case `{}` has no `telemetry` (or `telemetry-file`)", name.value),
-                )
-                .help("add `telemetry-file: <OTLP-JSON export>` or an inline `telemetry: { resourceMetrics: [ … ] }`"),
-            );
-            return None;
-        }
-    };
+    let (telemetry, at) = testfile::inline_or_file(
+        inline,
+        file,
+        dir,
+        &|rel| testfile::read_json_in(&root.dir, &root.canonical, rel),
+        ("telemetry", "telemetry-file"),
+        &name.value,
+        span,
+        "add `telemetry-file: <OTLP-JSON export>` or an inline `telemetry: { resourceMetrics: [ … ] }`",
+        diags,
+    )?;
     let otlp = ["resourceSpans", "resourceMetrics", "resourceLogs"];
     if !otlp.iter().any(|k| telemetry.get(k).is_some_and(Value::is_array)) {
         diags.push(

@@ -179,45 +179,17 @@ fn parse_case(pack: &Pack, dir: &Path, c: &Tree, diags: &mut Diagnostics) -> Opt
     let span = f.span;
     f.finish(diags);
     let name = name?;
-    let (element, element_span) = match (element_inline, element_file) {
-        (Some(v), None) => (v.to_json(), v.span),
-        (None, Some(p)) => {
-            let rel = join(dir, &p.value);
-            match read_json(pack, &rel) {
-                Ok(Some(v)) => (v, p.span),
-                Ok(None) => {
-                    diags.push(missing_file(&p, &rel, "the file does not exist"));
-                    return None;
-                }
-                Err(why) => {
-                    diags.push(missing_file(&p, &rel, &why));
-                    return None;
-                }
-            }
-        }
-        (Some(v), Some(_)) => {
-            diags.push(
-                Diagnostic::new(
-                    &rules::TEST_FILE_INVALID,
-                    v.span,
-                    "a case has both `element` and `element-file`",
-                )
-                .help("keep one of them"),
-            );
-            return None;
-        }
-        (None, None) => {
-            diags.push(
-                Diagnostic::new(
-                    &rules::TEST_FILE_INVALID,
-                    span,
-                    format!("case `{}` has no `element` (or `element-file`)", name.value),
-                )
-                .help("add `element: { externalId: …, type: { name: … }, data: { … } }`"),
-            );
-            return None;
-        }
-    };
+    let (element, element_span) = inline_or_file(
+        element_inline,
+        element_file,
+        dir,
+        &|rel| read_json(pack, rel),
+        ("element", "element-file"),
+        &name.value,
+        span,
+        "add `element: { externalId: …, type: { name: … }, data: { … } }`",
+        diags,
+    )?;
     let ok = element
         .get("externalId")
         .and_then(Value::as_str)
@@ -242,6 +214,62 @@ fn parse_case(pack: &Pack, dir: &Path, c: &Tree, diags: &mut Diagnostics) -> Opt
         id,
         expect,
     })
+}
+
+/// A case input written inline (`key`) or in a file (`file_key`, relative to the test file's
+/// directory `dir`, read with `read`): exactly one of them. `help` says how to add it when
+/// neither is there.
+#[allow(clippy::too_many_arguments)]
+pub fn inline_or_file(
+    inline: Option<&Tree>,
+    file: Option<Spanned<String>>,
+    dir: &Path,
+    read: &dyn Fn(&str) -> Result<Option<Value>, String>,
+    (key, file_key): (&str, &str),
+    case: &str,
+    span: Span,
+    help: &str,
+    diags: &mut Diagnostics,
+) -> Option<(Value, Span)> {
+    match (inline, file) {
+        (Some(v), None) => Some((v.to_json(), v.span)),
+        (None, Some(p)) => {
+            let rel = join(dir, &p.value);
+            match read(&rel) {
+                Ok(Some(v)) => Some((v, p.span)),
+                Ok(None) => {
+                    diags.push(missing_file(&p, &rel, "the file does not exist"));
+                    None
+                }
+                Err(why) => {
+                    diags.push(missing_file(&p, &rel, &why));
+                    None
+                }
+            }
+        }
+        (Some(v), Some(_)) => {
+            diags.push(
+                Diagnostic::new(
+                    &rules::TEST_FILE_INVALID,
+                    v.span,
+                    format!("a case has both `{key}` and `{file_key}`"),
+                )
+                .help("keep one of them"),
+            );
+            None
+        }
+        (None, None) => {
+            diags.push(
+                Diagnostic::new(
+                    &rules::TEST_FILE_INVALID,
+                    span,
+                    format!("case `{case}` has no `{key}` (or `{file_key}`)"),
+                )
+                .help(help),
+            );
+            None
+        }
+    }
 }
 
 pub fn missing_file(p: &Spanned<String>, rel: &str, why: &str) -> Diagnostic {
