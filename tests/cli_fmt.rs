@@ -1,5 +1,6 @@
-//! `stackpack fmt`: canonical, comment-preserving, idempotent, meaning-preserving (the archive
-//! of a formatted pack is byte-identical), `--check` lists files and exits 1.
+//! `stackpack fmt`: canonical (layout and key order), comment-preserving, idempotent,
+//! meaning-preserving (the archive of a formatted pack is byte-identical), `--check` lists
+//! files and exits 1.
 
 mod helpers;
 
@@ -110,11 +111,12 @@ fn formatting_every_fixture_is_idempotent_and_keeps_its_data() {
             continue;
         };
         // Files that do not parse (syntax fixtures) are refused, never rewritten.
-        let Ok(once) = stackpack::fmt::format_text(kind, &text) else {
+        let role = stackpack::fmt::role_of(&f);
+        let Ok(once) = stackpack::fmt::format_source(kind, role, &text) else {
             continue;
         };
         formatted += 1;
-        let twice = stackpack::fmt::format_text(kind, &once);
+        let twice = stackpack::fmt::format_source(kind, role, &once);
         assert_eq!(twice.as_ref(), Ok(&once), "not idempotent: {}", f.display());
         for line in text.lines().map(str::trim).filter(|l| l.starts_with('#')) {
             assert!(
@@ -149,4 +151,91 @@ fn broken_files_are_left_alone_and_named() {
     );
     let r = stackpack(tmp.path(), &["fmt", "README.md"]);
     assert_eq!(r.code, 2);
+}
+
+#[test]
+fn keys_are_put_in_the_documented_order_with_their_comments() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = tmp.path().join("p");
+    std::fs::create_dir_all(pack.join("nodes")).expect("mkdir");
+    std::fs::create_dir_all(pack.join("changelog/unreleased")).expect("mkdir");
+    let manifest = "# The manifest.\nversion = \"0.1.0\"\nname = \"p\" # the URN segment\n\n[pages]\ninstalled = \"resources/installed.md\"\n# shown on the pack page\noverview = \"resources/overview.md\"\n\n[dependencies]\ncommon = \"2.5.0\"\n";
+    let nodes = "# Types of the pack.\nrelation-types:\n  - id: runs\ncomponent-types:\n  - icon: icons/host.png # a PNG\n    # the external type name\n    name: host\n    x-custom: kept last\n    id: host\n";
+    let fragment = "text: First release.\nkind: feature\n";
+    std::fs::write(pack.join("stackpack.toml"), manifest).expect("write");
+    std::fs::write(pack.join("nodes/types.yaml"), nodes).expect("write");
+    std::fs::write(pack.join("changelog/unreleased/a.yaml"), fragment).expect("write");
+
+    let check = stackpack(&pack, &["fmt", "--check"]);
+    assert_eq!(check.code, 1, "{}{}", check.stdout, check.stderr);
+    for f in ["stackpack.toml", "nodes/types.yaml", "changelog/unreleased/a.yaml"] {
+        assert!(
+            check.stdout.contains(&format!("would reformat {f}")),
+            "{f}: {}",
+            check.stdout
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(pack.join("nodes/types.yaml")).ok().as_deref(),
+        Some(nodes)
+    );
+
+    let r = stackpack(&pack, &["fmt"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = |p: &str| std::fs::read_to_string(pack.join(p)).unwrap_or_default();
+    assert_eq!(
+        read("stackpack.toml"),
+        "# The manifest.\nname = \"p\" # the URN segment\nversion = \"0.1.0\"\n\n[dependencies]\ncommon = \"2.5.0\"\n\n[pages]\n# shown on the pack page\noverview = \"resources/overview.md\"\ninstalled = \"resources/installed.md\"\n"
+    );
+    assert_eq!(
+        read("nodes/types.yaml"),
+        "# Types of the pack.\ncomponent-types:\n  - id: host\n    # the external type name\n    name: host\n    icon: icons/host.png # a PNG\n    x-custom: kept last\nrelation-types:\n  - id: runs\n"
+    );
+    assert_eq!(
+        read("changelog/unreleased/a.yaml"),
+        "kind: feature\ntext: First release.\n"
+    );
+    let again = stackpack(&pack, &["fmt", "--check"]);
+    assert_eq!(again.code, 0, "idempotent: {}{}", again.stdout, again.stderr);
+}
+
+#[test]
+fn a_v2_pack_is_formatted_in_its_schema_order() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let pack = tmp.path().join("v2");
+    copy_dir(&root().join("tests/fixtures/v2/clean"), &pack);
+    let monitor = pack.join("settings/monitors/queue-backlog.sty");
+    let text = std::fs::read_to_string(&monitor).expect("read");
+    // Move `identifier` below `status`: the schema order puts it second.
+    let moved = text.replacen(
+        "    identifier: urn:stackpack:acme-queue:monitor:queue-backlog\n",
+        "",
+        1,
+    );
+    let moved = moved.replacen(
+        "    status: ENABLED\n",
+        "    status: ENABLED\n    identifier: urn:stackpack:acme-queue:monitor:queue-backlog\n",
+        1,
+    );
+    assert_ne!(moved, text, "fixture has the lines this test moves");
+    std::fs::write(&monitor, &moved).expect("write");
+    let r = stackpack(&pack, &["fmt"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let out = std::fs::read_to_string(&monitor).expect("read");
+    let pos = |s: &str| out.find(s).unwrap_or(usize::MAX);
+    assert!(
+        pos("identifier: urn:stackpack:acme-queue:monitor:queue-backlog") < pos("name: Queue backlog"),
+        "{out}"
+    );
+    assert!(
+        out.contains("remediationHint: !include hints/queue-backlog.md.hbs"),
+        "tags kept: {out}"
+    );
+    assert_eq!(stackpack(&pack, &["fmt", "--check"]).code, 0, "idempotent");
+    let lint = stackpack(&pack, &["lint"]);
+    assert_eq!(
+        lint.code, 0,
+        "the formatted pack still lints clean: {}{}",
+        lint.stdout, lint.stderr
+    );
 }

@@ -33,19 +33,14 @@ fn files_of(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
                     root.display()
                 ))
             }
-            Target::V2(root) => {
-                return Err(format!(
-                    "`{}` is a StackPack 2.0 pack: `fmt` formats declarative v1 sources only",
-                    root.display()
-                ))
-            }
+            Target::V2(root) => out.extend(pack_sources(&root)?),
         }
         return Ok(out);
     }
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
         if meta.is_dir() {
-            if p.join(crate::load::MANIFEST).is_file() {
+            if p.join(crate::load::MANIFEST).is_file() || crate::v2::load::is_v2(p) {
                 out.extend(pack_sources(p)?);
             } else {
                 out.extend(sources_below(p)?);

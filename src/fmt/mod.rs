@@ -4,8 +4,9 @@
 //! comments. The canonical form: two-space indentation, block sequences indented under their
 //! key, double quotes where quotes are needed, one space after `#`-comments' values, no
 //! trailing whitespace, at most one blank line in a row (two in TOML), exactly one trailing
-//! newline, lines up to 100 columns. Keys keep the order they are written in: moving keys
-//! would move the comments above them and make every diff noisy.
+//! newline, lines up to 100 columns, and keys in the canonical order of their file's format
+//! ([`order`]: the order of the format docs, unknown keys last in written order), each key moving
+//! with the comments directly above it and on its line ([`reorder`]).
 //!
 //! A file is only ever rewritten to text that parses to the same data: after formatting, both
 //! texts are parsed (`serde_yaml`, `toml`) and compared; when they differ, or the file does not
@@ -13,6 +14,11 @@
 //! and every fixture).
 
 use std::path::{Path, PathBuf};
+
+pub mod order;
+mod reorder;
+
+pub use order::{role_of, Role};
 
 /// A formattable source kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,7 +30,7 @@ pub enum Kind {
 /// The kind of a file by its extension.
 pub fn kind_of(path: &Path) -> Option<Kind> {
     match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "yaml" | "yml" => Some(Kind::Yaml),
+        "yaml" | "yml" | "sty" => Some(Kind::Yaml),
         "toml" => Some(Kind::Toml),
         _ => None,
     }
@@ -96,18 +102,41 @@ fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) 
     }
 }
 
-/// The canonical text of a source.
+fn format_yaml(text: &str) -> Result<String, Error> {
+    let input = text.to_string();
+    guarded(move || pretty_yaml::format_text(&input, &yaml_options()).map_err(|e| e.to_string()))
+}
+
+fn format_toml(text: &str) -> Result<String, Error> {
+    let input = text.to_string();
+    guarded(move || Ok(taplo::formatter::format(&input, toml_options())))
+}
+
+/// The canonical text of a source whose keys keep their written order ([`Role::Other`]).
 pub fn format_text(kind: Kind, text: &str) -> Result<String, Error> {
+    format_source(kind, Role::Other, text)
+}
+
+/// The canonical text of a source of `role`: formatted, then its keys in the canonical order
+/// of [`order`]. The result always parses to the same data as `text` (maps compared without
+/// regard to order): a formatting that would not is refused ([`Error::ChangesMeaning`]), a
+/// reordering that would not is dropped (the file is only formatted).
+pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error> {
     let normalized: String = text.strip_prefix('\u{feff}').unwrap_or(text).replace("\r\n", "\n");
+    let ctx = order::root(role);
     let out = match kind {
         Kind::Yaml => {
             let before = yaml_data(&normalized).map_err(Error::Syntax)?;
-            let input = normalized.clone();
-            let out = guarded(move || pretty_yaml::format_text(&input, &yaml_options()).map_err(|e| e.to_string()))?;
-            if yaml_data(&out).ok().as_ref() != Some(&before) {
+            let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before);
+            let out = format_yaml(&normalized)?;
+            if !same(&out) {
                 return Err(Error::ChangesMeaning);
             }
-            out
+            let ordered = reorder::yaml(&out, ctx);
+            match (ordered != out).then(|| format_yaml(&ordered)) {
+                Some(Ok(o)) if same(&o) => o,
+                _ => out,
+            }
         }
         Kind::Toml => {
             let before: toml::Table = normalized
@@ -117,12 +146,16 @@ pub fn format_text(kind: Kind, text: &str) -> Result<String, Error> {
             if let Some(e) = parsed.errors.first() {
                 return Err(Error::Syntax(e.to_string()));
             }
-            let input = normalized.clone();
-            let out = guarded(move || Ok(taplo::formatter::format(&input, toml_options())))?;
-            if out.parse::<toml::Table>().ok().as_ref() != Some(&before) {
+            let same = |t: &str| t.parse::<toml::Table>().ok().as_ref() == Some(&before);
+            let out = format_toml(&normalized)?;
+            if !same(&out) {
                 return Err(Error::ChangesMeaning);
             }
-            out
+            let ordered = reorder::toml(&out, ctx);
+            match (ordered != out).then(|| format_toml(&ordered)) {
+                Some(Ok(o)) if same(&o) => o,
+                _ => out,
+            }
         }
     };
     let mut out = out.trim_end_matches(['\n', ' ']).to_string();
@@ -192,7 +225,7 @@ pub fn format_file(path: &Path, check: bool) -> Result<Outcome, String> {
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let text = String::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
-    let formatted = format_text(kind, &text).map_err(|e| e.to_string())?;
+    let formatted = format_source(kind, role_of(path), &text).map_err(|e| e.to_string())?;
     if formatted == text {
         return Ok(Outcome::Unchanged);
     }
@@ -241,5 +274,59 @@ mod tests {
     fn broken_files_are_refused() {
         assert!(matches!(format_text(Kind::Yaml, "a: [\n"), Err(Error::Syntax(_))));
         assert!(matches!(format_text(Kind::Toml, "a = \n"), Err(Error::Syntax(_))));
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    fn nodes(text: &str) -> String {
+        format_source(Kind::Yaml, Role::V1Nodes, text).unwrap_or_else(|e| format!("error: {e}"))
+    }
+
+    #[test]
+    fn maps_compare_without_order() {
+        assert_eq!(yaml_data("a: 1\nb: 2\n"), yaml_data("b: 2\na: 1\n"));
+        let a: toml::Table = "a = 1\nb = 2\n".parse().unwrap_or_default();
+        let b: toml::Table = "b = 2\na = 1\n".parse().unwrap_or_default();
+        assert_eq!(a, b);
+        assert_ne!(
+            yaml_data("- a\n- b\n"),
+            yaml_data("- b\n- a\n"),
+            "lists keep their order"
+        );
+    }
+
+    #[test]
+    fn node_files_get_the_documented_order_with_their_comments() {
+        let text = "# head\n\nsyncs:\n  - name: S # trailing\n    # about id\n    id: s\nlayers:\n  - order: 1\n    zzz: unknown\n    aaa: unknown\n    id: l\n";
+        let want = "# head\n\nlayers:\n  - id: l\n    order: 1\n    zzz: unknown\n    aaa: unknown\nsyncs:\n  # about id\n  - id: s\n    name: S # trailing\n";
+        assert_eq!(nodes(text), want);
+        assert_eq!(nodes(want), want, "idempotent");
+    }
+
+    #[test]
+    fn flow_and_multi_document_yaml_stay_safe() {
+        // Flow mappings are not reordered; each document is ordered on its own.
+        let text = "views:\n  - {query: q, id: v}\n---\nsyncs:\n  - name: s\n    id: s\n---\n- just\n- a list\n";
+        let want = "views:\n  - {query: q, id: v}\n---\nsyncs:\n  - id: s\n    name: s\n---\n- just\n- a list\n";
+        assert_eq!(nodes(text), want);
+        // Reordering that would change the data (an alias before its anchor) is dropped.
+        let anchored = "layers:\n  - name: &n Layer\n    id: *n\n";
+        let out = nodes(anchored);
+        assert_eq!(yaml_data(&out).ok(), yaml_data(anchored).ok(), "{out}");
+    }
+
+    #[test]
+    fn toml_tables_and_arrays_of_tables_are_ordered() {
+        let text = "# manifest\nversion = \"1.0.0\"\nname = \"a\" # id\n[lint]\nallow = []\n\n# install inputs\n[[steps]]\ndisplay = \"URL\"\nname = \"url\"\n[[steps]]\nname = \"b\"\ndisplay = \"B\"\n[dependencies]\nz = \"1.0.0\"\ncommon = \"2.5.0\"\n";
+        let out = format_source(Kind::Toml, Role::Manifest, text).unwrap_or_default();
+        let want = "# manifest\nname = \"a\" # id\nversion = \"1.0.0\"\n[dependencies]\nz = \"1.0.0\"\ncommon = \"2.5.0\"\n\n# install inputs\n[[steps]]\nname = \"url\"\ndisplay = \"URL\"\n[[steps]]\nname = \"b\"\ndisplay = \"B\"\n[lint]\nallow = []\n";
+        assert_eq!(out, want);
+        assert_eq!(
+            format_source(Kind::Toml, Role::Manifest, &out).ok().as_deref(),
+            Some(want)
+        );
     }
 }
