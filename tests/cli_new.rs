@@ -129,3 +129,74 @@ fn the_no_manifest_message_names_a_command_that_exists() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("stackpack new"), "{}", r.stderr);
 }
+
+#[test]
+fn v2_pack_lints_clean_builds_inspects_tests_and_is_fmt_clean() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = stackpack(tmp.path(), &["new", "my-otel", "--format", "v2"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("created StackPack 2.0 pack `my-otel`"),
+        "{}",
+        r.stdout
+    );
+    let pack = tmp.path().join("my-otel");
+    assert!(pack.join("stackpack.yaml").is_file() && !pack.join("stackpack.toml").exists());
+    // Lint from a subdirectory: the pack is found upwards; no finding at all.
+    let r = stackpack(&pack.join("settings"), &["lint", "--deny", "warnings"]);
+    assert_eq!(r.code, 0, "new 2.0 pack lints clean: {}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("ok: no findings in"), "{}", r.stderr);
+    let r = stackpack(&pack, &["lint", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("lint json");
+    assert_eq!(v["diagnostics"].as_array().map(Vec::len), Some(0), "{v}");
+    let r = stackpack(&pack, &["build", "--out", "../dist", "--deny", "warnings"]);
+    assert_eq!(r.code, 0, "new 2.0 pack builds: {}", r.stderr);
+    let archive = tmp.path().join("dist/my-otel-0.1.0.sts");
+    assert!(archive.is_file(), "{}", r.stdout);
+    let r = stackpack(&pack, &["inspect", &archive.to_string_lossy(), "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("urn:stackpack:my-otel:otel-component-mapping:service"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("My Otel"), "{}", r.stdout);
+    // The shipped test cases pass (OTel telemetry through the mapping).
+    let r = stackpack(&pack, &["test"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("test result: ok. 2 passed, 0 failed"), "{}", r.stdout);
+    let r = stackpack(&pack, &["fmt", "--check"]);
+    assert_eq!(r.code, 0, "new 2.0 pack is fmt-clean: {}{}", r.stdout, r.stderr);
+    // The changelog renders.
+    let r = stackpack(&pack, &["release-notes", "--unreleased", "--format", "markdown"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("First release of the My Otel StackPack"),
+        "{}",
+        r.stdout
+    );
+    // Every text file starts with a comment saying what to edit.
+    for e in walk(&pack) {
+        let rel = e.strip_prefix(&pack).unwrap_or(&e).to_string_lossy().to_string();
+        if rel.ends_with(".png") || rel == "README.md" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&e).unwrap_or_default();
+        let first = text.lines().next().unwrap_or("");
+        assert!(
+            first.starts_with('#') || first.starts_with("[comment]: #"),
+            "{rel} starts with a comment: {first}"
+        );
+    }
+    // --multi-instance is a 1.0 notion.
+    let r = stackpack(tmp.path(), &["new", "other", "--format", "v2", "--multi-instance"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!tmp.path().join("other").exists());
+    let help = stackpack(tmp.path(), &["new", "--help"]);
+    assert!(
+        help.stdout.contains("v2") && help.stdout.contains("StackPack 2.0"),
+        "{}",
+        help.stdout
+    );
+}

@@ -323,3 +323,67 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
         run.stderr
     );
 }
+
+#[test]
+fn build_honours_deny_warnings_json_out_file_and_quiet() {
+    let (tmp, dir) = copy();
+    let out = tmp.path().join("out");
+    // A warning (SP2102, an unknown field): built by default, refused with --deny warnings.
+    edit(
+        &dir.join("settings/monitors/queue-backlog.sty"),
+        "    intervalSeconds: 60",
+        "    intervalSecond: 60\n    intervalSeconds: 60",
+    );
+    let denied = stackpack(
+        &dir,
+        &["build", ".", "--out", &out.to_string_lossy(), "--deny", "warnings"],
+    );
+    assert_eq!(denied.code, 1, "{}{}", denied.stdout, denied.stderr);
+    assert!(
+        denied.stderr.contains("SP2102") && denied.stderr.contains("--deny warnings"),
+        "{}",
+        denied.stderr
+    );
+    assert!(!out.exists(), "nothing written under --deny warnings");
+    let built = stackpack(&dir, &["build", ".", "--out", &out.to_string_lossy()]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    assert!(
+        built.stderr.contains("SP2102"),
+        "warnings still shown: {}",
+        built.stderr
+    );
+    let archive = out.join("acme-queue-1.2.0.sts");
+    assert_eq!(built.stdout.trim(), archive.display().to_string());
+
+    // --format json: the findings with the archive's path; the path also on stderr.
+    let json = stackpack(
+        &dir,
+        &["build", ".", "--out", &out.to_string_lossy(), "--format", "json"],
+    );
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap_or_else(|e| panic!("{e}: {}", json.stdout));
+    assert_eq!(v["archive"], archive.display().to_string());
+    assert_eq!(v["schema_version"], 1);
+    assert!(json.stdout.contains("SP2102"), "{}", json.stdout);
+    assert!(json.stderr.contains("acme-queue-1.2.0.sts"), "{}", json.stderr);
+    let denied_json = stackpack(&dir, &["build", ".", "--format", "json", "--deny", "warnings"]);
+    assert_eq!(denied_json.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&denied_json.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert!(v.get("archive").is_none(), "{v}");
+
+    // --out FILE.sts writes exactly that file.
+    let file = tmp.path().join("named/pack.sts");
+    let named = stackpack(&dir, &["build", ".", "--out", &file.to_string_lossy()]);
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    assert!(file.is_file());
+    // -q and -v work as for 1.x packs.
+    let quiet = stackpack(&dir, &["-q", "build", ".", "--out", &out.to_string_lossy()]);
+    assert_eq!(quiet.code, 0, "{}", quiet.stderr);
+    assert_eq!(quiet.stdout.trim(), archive.display().to_string());
+    let verbose = stackpack(&dir, &["-v", "build", ".", "--out", &out.to_string_lossy()]);
+    assert!(
+        verbose.stderr.contains("building StackPack 2.0 pack"),
+        "{}",
+        verbose.stderr
+    );
+}

@@ -59,7 +59,14 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fatal(e),
     };
     if crate::v2::is_v2(&dir) {
-        return super::v2::build(&dir, &out_dir, out_file.as_deref(), args.format, &args.check);
+        return super::v2::build(
+            &dir,
+            &out_dir,
+            out_file.as_deref(),
+            args.format,
+            args.deny.is_some(),
+            &args.check,
+        );
     }
     // The same analysis as `lint`: any error stops the build before anything is written.
     let analysis = match crate::pipeline::analyze(&dir, &args.check.options()) {

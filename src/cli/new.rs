@@ -1,5 +1,6 @@
-//! `stackpack new PATH [--name NAME] [--display-name TITLE] [--multi-instance]`: create a pack
-//! that lints clean and builds, from the templates embedded in the binary (offline).
+//! `stackpack new PATH [--name NAME] [--display-name TITLE] [--multi-instance] [--format v1|v2]`:
+//! create a pack that lints clean and builds, from the templates embedded in the binary
+//! (offline).
 
 use super::output::{fatal, settings};
 use crate::scaffold::{self, Layout, Options};
@@ -11,6 +12,9 @@ pub enum NewFormat {
     /// The declarative format of docs/format.md (`stackpack.toml` + `nodes/*.yaml`), built
     /// into a StackPack 1.0 `.sts`.
     V1,
+    /// StackPack 2.0 for SUSE Observability (docs/v2.md): `stackpack.yaml`, an OTel component
+    /// mapping in `settings/`, its offline test in `tests/` (`stackpack test`).
+    V2,
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,6 +55,12 @@ pub fn run(args: Args) -> u8 {
         NewFormat::V1 => Layout::V1 {
             multi_instance: args.multi_instance,
         },
+        NewFormat::V2 if args.multi_instance => {
+            return fatal(
+                "--multi-instance is a StackPack 1.0 notion: a 2.0 pack is installed once per server (drop --multi-instance or use --format v1)",
+            )
+        }
+        NewFormat::V2 => Layout::V2,
     };
     let opts = Options {
         name,
@@ -60,18 +70,32 @@ pub fn run(args: Args) -> u8 {
     match scaffold::create(&args.path, &opts) {
         Ok(files) => {
             let dir = args.path.display();
-            if !settings().quiet {
-                outln!(
-                    "created {} pack `{}` in {dir} ({} files)",
-                    if args.multi_instance {
-                        "multi-instance"
-                    } else {
-                        "single-instance"
-                    },
-                    opts.name,
-                    files.len()
-                );
-                outln!("next:\n  cd {dir}\n  stackpack lint\n  stackpack build --out dist");
+            if settings().quiet {
+                return super::EXIT_OK;
+            }
+            match layout {
+                Layout::V1 { multi_instance } => {
+                    outln!(
+                        "created {} pack `{}` in {dir} ({} files)",
+                        if multi_instance {
+                            "multi-instance"
+                        } else {
+                            "single-instance"
+                        },
+                        opts.name,
+                        files.len()
+                    );
+                    outln!("next:\n  cd {dir}\n  stackpack lint\n  stackpack build --out dist");
+                }
+                Layout::V2 => {
+                    outln!(
+                        "created StackPack 2.0 pack `{}` in {dir} ({} files)",
+                        opts.name,
+                        files.len()
+                    );
+                    // `dist/` inside a 2.0 pack would be an unshipped entry (SP2903).
+                    outln!("next:\n  cd {dir}\n  stackpack lint\n  stackpack test\n  stackpack build --out ../dist");
+                }
             }
             super::EXIT_OK
         }

@@ -1,7 +1,7 @@
 //! The commands on StackPack 2.0 packs (directories with `stackpack.yaml`, 2.0 `.sts`): the
 //! printing and exit codes around [`crate::v2`]. Each command's `run` hands a 2.0 input here.
 
-use super::output::{exit_code, fatal, print_diagnostics};
+use super::output::{exit_code, fatal, print_diagnostics, print_report, verbose, write_stderr};
 use crate::diag::render::Format;
 use crate::v2;
 use std::path::Path;
@@ -17,39 +17,70 @@ fn options(check: &super::lint::CheckArgs) -> v2::Options {
 pub fn lint(dir: &Path, format: Format, deny_warnings: bool, check: &super::lint::CheckArgs) -> u8 {
     match v2::analyze(dir, &options(check)) {
         Ok(a) => {
-            print_diagnostics(format, &a.diags, &a.pack.sources);
+            // A clean human run says "ok: no findings in N files", as for 1.x packs.
+            print_report(format, &a.diags, &a.pack.sources, Some(a.pack.sources.files().count()));
             exit_code(&a.diags, deny_warnings)
         }
         Err(e) => fatal(e),
     }
 }
 
-/// `build` on a 2.0 pack: nothing is written when lint finds errors. `out_dir` and `out_file`
-/// are `--out` resolved as for 1.x packs (a directory, or exactly `FILE.sts`).
-pub fn build(dir: &Path, out_dir: &Path, out_file: Option<&str>, format: Format, check: &super::lint::CheckArgs) -> u8 {
+/// `build` on a 2.0 pack: nothing is written when lint finds errors, or with `deny_warnings`
+/// warnings. `out_dir` and `out_file` are `--out` resolved as for 1.x packs (a directory, or
+/// exactly `FILE.sts`). The output is that of the 1.x build: the findings in `format`, the
+/// archive's path on stdout (human) or in the JSON's `archive` (then also on stderr).
+pub fn build(
+    dir: &Path,
+    out_dir: &Path,
+    out_file: Option<&str>,
+    format: Format,
+    deny_warnings: bool,
+    check: &super::lint::CheckArgs,
+) -> u8 {
+    verbose(format_args!("building StackPack 2.0 pack `{}`", dir.display()));
     let a = match v2::analyze(dir, &options(check)) {
         Ok(a) => a,
         Err(e) => return fatal(e),
     };
-    print_diagnostics(format, &a.diags, &a.pack.sources);
-    if a.diags.has_errors() {
-        eprintln!("error: not building: fix the errors above first");
+    let warnings = a.diags.count(crate::diag::Severity::Warning);
+    if a.diags.has_errors() || (deny_warnings && warnings > 0) {
+        print_diagnostics(format, &a.diags, &a.pack.sources);
+        if a.diags.has_errors() {
+            write_stderr(format_args!("error: not building: fix the errors above first\n"));
+        } else {
+            write_stderr(format_args!(
+                "error: not building: --deny warnings and the pack has warnings\n"
+            ));
+        }
         return super::EXIT_FINDINGS;
     }
     if let v2::load::Origin::Archive(_) = a.pack.origin {
         return fatal("build takes a 2.0 pack directory, not an archive");
     }
-    match v2::build::write(&a.pack, out_dir, out_file, crate::archive::write::build_epoch()) {
-        Ok(path) => {
-            if format == Format::Human {
-                println!("{}", path.display());
-            } else {
-                eprintln!("{}", path.display());
-            }
-            super::EXIT_OK
+    let path = match v2::build::write(&a.pack, out_dir, out_file, crate::archive::write::build_epoch()) {
+        Ok(path) => path,
+        Err(e) => {
+            print_diagnostics(format, &a.diags, &a.pack.sources);
+            return fatal(e);
         }
-        Err(e) => fatal(e),
+    };
+    match format {
+        Format::Human => {
+            print_diagnostics(format, &a.diags, &a.pack.sources);
+            outln!("{}", path.display());
+        }
+        Format::Json => {
+            let mut v = crate::diag::render::json::to_value(&a.diags, &a.pack.sources);
+            v["archive"] = serde_json::json!(path.display().to_string());
+            outln!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+            write_stderr(format_args!("{}\n", path.display()));
+        }
+        _ => {
+            print_diagnostics(format, &a.diags, &a.pack.sources);
+            write_stderr(format_args!("{}\n", path.display()));
+        }
     }
+    super::EXIT_OK
 }
 
 /// `inspect` on a 2.0 pack or archive.

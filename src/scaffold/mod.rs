@@ -7,8 +7,8 @@
 //! with `_` for `-`, as topic names use) and `@@STEP@@` (the install step of multi-instance
 //! packs); Handlebars tags in them are the pack's own and stay as written.
 //!
-//! Extension point for other source formats: [`Layout`] names what is generated; a new format
-//! adds a variant there and its own file list next to [`V1_FILES`].
+//! Extension point for other source formats: [`Layout`] names what is generated; a format has a
+//! variant there and its own file list ([`V1_FILES`], [`V2_FILES`] for StackPack 2.0).
 
 use std::path::{Path, PathBuf};
 
@@ -144,11 +144,67 @@ const V1_FILES: &[(Variant, &str, &[u8])] = &[
     ),
 ];
 
+/// The embedded templates of a StackPack 2.0 pack (`templates/new/v2/`): `(path, bytes)`.
+const V2_FILES: &[(&str, &[u8])] = &[
+    ("README.md", include_bytes!("../../templates/new/v2/README.md")),
+    (
+        "changelog/unreleased/first-release.yaml",
+        include_bytes!("../../templates/new/v2/changelog/unreleased/first-release.yaml"),
+    ),
+    (
+        "resources/configuration.md",
+        include_bytes!("../../templates/new/v2/resources/configuration.md"),
+    ),
+    (
+        "resources/detailed-overview.md",
+        include_bytes!("../../templates/new/v2/resources/detailed-overview.md"),
+    ),
+    (
+        "resources/error.md",
+        include_bytes!("../../templates/new/v2/resources/error.md"),
+    ),
+    (
+        "resources/installed.md",
+        include_bytes!("../../templates/new/v2/resources/installed.md"),
+    ),
+    (
+        "resources/logo.png",
+        include_bytes!("../../templates/new/v2/resources/logo.png"),
+    ),
+    (
+        "resources/overview.md",
+        include_bytes!("../../templates/new/v2/resources/overview.md"),
+    ),
+    (
+        "resources/provisioning.md",
+        include_bytes!("../../templates/new/v2/resources/provisioning.md"),
+    ),
+    (
+        "settings/mappings/components.sty",
+        include_bytes!("../../templates/new/v2/settings/mappings/components.sty"),
+    ),
+    (
+        "stackpack-targets.toml",
+        include_bytes!("../../templates/new/v2/stackpack-targets.toml"),
+    ),
+    (
+        "stackpack.yaml",
+        include_bytes!("../../templates/new/v2/stackpack.yaml"),
+    ),
+    (
+        "tests/components.yaml",
+        include_bytes!("../../templates/new/v2/tests/components.yaml"),
+    ),
+];
+
 /// What kind of pack to create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// The declarative format of docs/format.md, built into a StackPack 1.0 archive.
     V1 { multi_instance: bool },
+    /// A StackPack 2.0 pack for SUSE Observability (docs/v2.md): `stackpack.yaml`, an OTel
+    /// component mapping under `settings/`, its offline test under `tests/`, the pages.
+    V2,
 }
 
 /// Options of [`create`].
@@ -288,15 +344,21 @@ pub fn files(opts: &Options) -> Result<Vec<(String, Vec<u8>)>, Error> {
         display
     };
     let topic = opts.name.replace('-', "_");
-    let Layout::V1 { multi_instance } = opts.layout;
-    let mut out: Vec<(String, Vec<u8>)> = V1_FILES
-        .iter()
-        .filter(|(v, _, _)| match v {
-            Variant::Both => true,
-            Variant::Single => !multi_instance,
-            Variant::Multi => multi_instance,
-        })
-        .map(|(_, path, bytes)| {
+    let chosen: Vec<(&str, &[u8])> = match opts.layout {
+        Layout::V1 { multi_instance } => V1_FILES
+            .iter()
+            .filter(|(v, _, _)| match v {
+                Variant::Both => true,
+                Variant::Single => !multi_instance,
+                Variant::Multi => multi_instance,
+            })
+            .map(|(_, p, b)| (*p, *b))
+            .collect(),
+        Layout::V2 => V2_FILES.to_vec(),
+    };
+    let mut out: Vec<(String, Vec<u8>)> = chosen
+        .into_iter()
+        .map(|(path, bytes)| {
             let bytes = match std::str::from_utf8(bytes) {
                 Ok(text) => text
                     .replace("@@NAME@@", &opts.name)
@@ -382,10 +444,11 @@ mod tests {
                 format!("{d}/{p}")
             })
             .collect();
+        embedded.extend(V2_FILES.iter().map(|(p, _)| format!("v2/{p}")));
         embedded.sort();
         assert_eq!(
             on_disk, embedded,
-            "templates/new and V1_FILES differ: add the file to V1_FILES"
+            "templates/new and V1_FILES/V2_FILES differ: add the file there"
         );
     }
 
@@ -399,11 +462,15 @@ mod tests {
 
     #[test]
     fn placeholders_are_all_replaced() {
-        for multi_instance in [false, true] {
+        for layout in [
+            Layout::V1 { multi_instance: false },
+            Layout::V1 { multi_instance: true },
+            Layout::V2,
+        ] {
             let opts = Options {
                 name: "acme-db".into(),
                 display_name: Some("ACME: \"DB\" # x".into()),
-                layout: Layout::V1 { multi_instance },
+                layout,
             };
             for (p, b) in files(&opts).unwrap_or_default() {
                 let t = String::from_utf8_lossy(&b);
