@@ -343,3 +343,60 @@ fn watch_lints_again_after_a_change() {
     assert!(first, "first run and the watch message");
     assert!(changed && second, "a second report after the change");
 }
+
+/// `release` killed right after writing its journal (`STACKPACK_FAULT_AT=2`, docs/changelog.md).
+fn interrupted_release(pack: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
+        .current_dir(pack)
+        .args(["release", "--date", "2026-01-02"])
+        .env("NO_COLOR", "1")
+        .env("STACKPACK_FAULT_AT", "2")
+        .output()
+        .expect("run release");
+    assert!(!out.status.success(), "the release was killed");
+    assert!(pack.join(".stackpack-journal.json").is_file(), "a journal is left");
+}
+
+#[test]
+fn lint_reports_the_journal_of_an_interrupted_release() {
+    for format in ["v1", "v2"] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let r = stackpack(tmp.path(), &["new", "p", "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let pack = tmp.path().join("p");
+        interrupted_release(&pack);
+        let r = stackpack(&pack, &["lint"]);
+        assert!(
+            r.stderr.contains("note: `.stackpack-journal.json` is the journal of an interrupted `release` or `changelog add` (release 0.1.0)")
+                && r.stderr.contains("run `stackpack release --dry-run` to complete it"),
+            "{format}: {}",
+            r.stderr
+        );
+        // Machine output stays clean on stdout.
+        let r = stackpack(&pack, &["lint", "--format", "json"]);
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&r.stdout).is_ok(),
+            "{}",
+            r.stdout
+        );
+        // The command the note names completes it; then lint says nothing about it.
+        let r = stackpack(&pack, &["release", "--dry-run"]);
+        assert!(
+            r.stderr.contains("completed the interrupted release 0.1.0"),
+            "{format}: {}",
+            r.stderr
+        );
+        assert!(!pack.join(".stackpack-journal.json").exists());
+        let r = stackpack(&pack, &["lint"]);
+        assert!(!r.stderr.contains("interrupted"), "{format}: {}", r.stderr);
+        // Staged files without a journal: named too.
+        std::fs::write(pack.join(".stackpack-staged-1-x"), "x").expect("write");
+        let r = stackpack(&pack, &["lint"]);
+        assert!(
+            r.stderr
+                .contains("1 staged file (`.stackpack-staged-*`) of an interrupted"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+}
