@@ -1,7 +1,8 @@
 //! `stackpack fmt [PATH]... [--check]`: rewrite the pack's YAML and TOML sources in their
 //! canonical layout (`crate::fmt`). Never run implicitly by another command.
 //!
-//! Without PATH: the pack containing the current directory (and its changelog). A PATH may be a
+//! Without PATH: the pack containing the current directory (and its changelog), a declarative
+//! or a StackPack 2.0 pack (`stackpack.yaml`, `settings/**/*.sty`). A PATH may be a
 //! pack, a directory (its YAML/TOML files) or single files. `--check` writes nothing, lists the
 //! files that would change and exits 1 when there is one.
 
