@@ -380,6 +380,13 @@ fn build_honours_deny_warnings_json_out_file_and_quiet() {
     let quiet = stackpack(&dir, &["-q", "build", ".", "--out", &out.to_string_lossy()]);
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert_eq!(quiet.stdout.trim(), archive.display().to_string());
+    // --templates has nothing to replace in a 2.0 archive: refused, not ignored.
+    let templates = stackpack(
+        &dir,
+        &["build", ".", "--templates", ".", "--out", &out.to_string_lossy()],
+    );
+    assert_eq!(templates.code, 2, "{}", templates.stderr);
+    assert!(templates.stderr.contains("--templates"), "{}", templates.stderr);
     let verbose = stackpack(&dir, &["-v", "build", ".", "--out", &out.to_string_lossy()]);
     assert!(
         verbose.stderr.contains("building StackPack 2.0 pack"),

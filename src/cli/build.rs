@@ -59,6 +59,11 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return fatal(e),
     };
     if crate::v2::is_v2(&dir) {
+        if args.templates.is_some() {
+            return fatal(
+                "--templates replaces the templates of a 1.x archive (`stackpack.conf.hbs`, `provision.groovy.hbs`); a 2.0 archive has neither: drop --templates",
+            );
+        }
         return super::v2::build(
             &dir,
             &out_dir,
