@@ -179,6 +179,29 @@ fn pack_without_logo_or_overview_is_refused() {
     }
 }
 
+/// The conf's other resource keys: a sub-integration tile's logo outside `resources/` was passed
+/// by `lint` and refused only while compiling (SP854); the check stage reports it like the pack's
+/// own logo (SP102), so `lint` and `build` agree and nothing is written.
+#[test]
+fn integration_resource_outside_resources_is_refused_by_lint_and_build() {
+    let pack = root().join("tests/fixtures/lint/SP102-integration-logo-outside-resources");
+    let lint = stackpack(root(), &["lint", &pack.to_string_lossy()]);
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    assert!(lint.stderr.contains("error[SP102]"), "{}", lint.stderr);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = stackpack(
+        root(),
+        &["build", &pack.to_string_lossy(), "--out", &tmp.path().to_string_lossy()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error[SP102]") && !r.stderr.contains("SP854"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).map(|d| d.count()).unwrap_or(0), 0);
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read_dir").flatten() {
