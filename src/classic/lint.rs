@@ -121,6 +121,7 @@ fn check_layout(files: &Files, diags: &mut Diagnostics) {
 /// the SP742 warning (harmless, but unproven).
 fn identity_breaking_strings(files: &mut Files, diags: &mut Diagnostics) {
     let mut breaking = Vec::new();
+    let mut seen: std::collections::HashMap<String, Option<(usize, bool)>> = std::collections::HashMap::new();
     for (i, d) in diags.iter().enumerate() {
         if d.code != rules::IDENTITY_IN_STRING.code {
             continue;
@@ -138,9 +139,19 @@ fn identity_breaking_strings(files: &mut Files, diags: &mut Diagnostics) {
             continue;
         };
         let path = format!("provisioning/{norm}");
-        let Some(bytes) = files.bytes(&path) else { continue };
-        let utf8 = std::str::from_utf8(bytes).is_ok();
-        if let Some(at) = crate::template::first_json_string_breaker(&String::from_utf8_lossy(bytes)) {
+        // Each file is examined once, however many includes name it.
+        let found = match seen.get(&path) {
+            Some(f) => *f,
+            None => {
+                let Some(bytes) = files.bytes(&path) else { continue };
+                let utf8 = std::str::from_utf8(bytes).is_ok();
+                let f =
+                    crate::template::first_json_string_breaker(&String::from_utf8_lossy(bytes)).map(|at| (at, utf8));
+                seen.insert(path.clone(), f);
+                f
+            }
+        };
+        if let Some((at, utf8)) = found {
             breaking.push((i, norm, path, at, utf8));
         }
     }
