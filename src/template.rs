@@ -876,6 +876,13 @@ pub fn to_stj(text: &str, scanned: &Scanned, expand_get: &dyn Fn(&str) -> Option
             out.push_str("\\{{");
             out.push_str(&body[inner_start..inner_end]);
             out.push_str("\\}}");
+        } else if tag.escaped && !matches!(tag.kind, TagKind::Comment | TagKind::Raw) && !body.ends_with("\\}}") {
+            // `\{{ x }}`, opened escaped and closed unescaped (SP305). The import pass gives
+            // `{{ x }}` either way, so the archive means the same with the closing braces
+            // escaped too: the balanced form the published packs use and classic lint accepts
+            // (unbalanced, it is SP726).
+            out.push_str(body.strip_suffix("}}").unwrap_or(&body));
+            out.push_str("\\}}");
         } else {
             out.push_str(&body);
         }
@@ -1314,6 +1321,38 @@ mod tests {
                 ("if", Phase::Import),
             ]
         );
+    }
+
+    /// `\{{ x }}` (SP305) is written `\{{ x \}}`: the import pass gives the same `{{ x }}`
+    /// for both, and only the balanced form passes classic lint (SP726).
+    #[test]
+    fn to_stj_balances_a_tag_opened_escaped() {
+        let t = r#"{"a": "\{{ element.type.name }}", "b": "\{{ element.x \}}", "c": "{{ element.y }}"}"#;
+        let s = scan(t, &[]).unwrap_or_default();
+        let out = to_stj(t, &s, &|_| None);
+        assert_eq!(
+            out,
+            r#"{"a": "\{{ element.type.name \}}", "b": "\{{ element.x \}}", "c": "\{{ element.y \}}"}"#
+        );
+        assert!(scan(&out, &[]).is_ok_and(|s| s.warnings.is_empty()));
+        let ctx = MapContext {
+            args: HashMap::new(),
+            files: &no_files,
+            known: &any,
+        };
+        // The import pass: the same text from the unbalanced and the balanced escape (the
+        // author-form `c` is a live tag before `to_stj`, so it is left out of the comparison).
+        let (t, out) = (
+            t.replace(r#", "c": "{{ element.y }}""#, ""),
+            out.replace(r#", "c": "\{{ element.y \}}""#, ""),
+        );
+        let before = render_import(&t, &ctx).map(|r| r.text).map_err(|e| e.message);
+        let after = render_import(&out, &ctx).map(|r| r.text).map_err(|e| e.message);
+        assert_eq!(
+            before,
+            Ok(r#"{"a": "{{ element.type.name }}", "b": "{{ element.x }}"}"#.to_string())
+        );
+        assert_eq!(before, after);
     }
 
     #[test]
