@@ -187,7 +187,7 @@ pub fn manifest() -> Value {
                 ),
             ),
         ],
-        &["name", "display-name", "version"],
+        &["name", "display-name", "version", "logo"],
     );
     if let Value::Object(m) = &mut schema {
         m.insert("$schema".into(), json!("https://json-schema.org/draft/2020-12/schema"));

@@ -876,6 +876,13 @@ pub fn to_stj(text: &str, scanned: &Scanned, expand_get: &dyn Fn(&str) -> Option
             out.push_str("\\{{");
             out.push_str(&body[inner_start..inner_end]);
             out.push_str("\\}}");
+        } else if tag.escaped && !matches!(tag.kind, TagKind::Comment | TagKind::Raw) && !body.ends_with("\\}}") {
+            // `\{{ x }}`, opened escaped and closed unescaped (SP305). The import pass gives
+            // `{{ x }}` either way, so the archive means the same with the closing braces
+            // escaped too: the balanced form the published packs use and classic lint accepts
+            // (unbalanced, it is SP726).
+            out.push_str(body.strip_suffix("}}").unwrap_or(&body));
+            out.push_str("\\}}");
         } else {
             out.push_str(&body);
         }
@@ -914,6 +921,65 @@ pub struct Rendered {
     pub map: Vec<(usize, usize)>,
     /// Variables that were used but have no value (rendered empty, as StackState does).
     pub missing_vars: Vec<(String, Range<usize>)>,
+    /// Every `include … "identity"` of the rendered text itself (not of files it includes in
+    /// `handlebars` mode: their output is JSON-escaped as a whole), in source order.
+    pub identity_includes: Vec<IdentityInclude>,
+}
+
+/// An `include "<path>" "identity"` met by [`render_import`]. The reference (§5) says identity
+/// text is "simply included as text"; nothing public says it is JSON-escaped inside a JSON
+/// string, and no published pack puts it there. So it is included verbatim, except where that
+/// would not be JSON at all (see [`IdentityInclude::breaks_string`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityInclude {
+    /// The include tag in the source text.
+    pub range: Range<usize>,
+    /// The path as written (relative to `provisioning/`).
+    pub path: String,
+    /// The tag stands inside a JSON string of the rendered output.
+    pub in_string: bool,
+    /// Inside a JSON string, the verbatim text would end the string or hold a character JSON
+    /// forbids there (`"`, `\`, a control character or newline): the output would not be JSON.
+    /// There the text is rendered JSON-escaped instead, so that callers checking the output can
+    /// go on analysing the node; they must report the include themselves (classic lint: SP743).
+    pub breaks_string: bool,
+}
+
+/// Whether `text`, inserted verbatim inside a JSON string literal, would not leave exactly that
+/// text in a valid string: a `"` ends it, a `\` starts an escape, control characters (newlines
+/// included) are not allowed.
+pub fn breaks_json_string(text: &str) -> bool {
+    first_json_string_breaker(text).is_some()
+}
+
+/// The first byte offset of `text` that [`breaks_json_string`] objects to.
+pub fn first_json_string_breaker(text: &str) -> Option<usize> {
+    text.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// Whether the end of a growing JSON text is inside a string literal, advanced incrementally so
+/// that asking at every include costs linear time in total.
+#[derive(Default)]
+struct JsonCursor {
+    upto: usize,
+    inside: bool,
+    escaped: bool,
+}
+
+impl JsonCursor {
+    fn inside_at_end(&mut self, text: &str) -> bool {
+        for &b in text.as_bytes().get(self.upto..).unwrap_or_default() {
+            if self.escaped {
+                self.escaped = false;
+            } else if self.inside && b == b'\\' {
+                self.escaped = true;
+            } else if b == b'"' {
+                self.inside = !self.inside;
+            }
+        }
+        self.upto = text.len();
+        self.inside
+    }
 }
 
 impl Rendered {
@@ -949,7 +1015,9 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
         text: String::with_capacity(text.len()),
         map: Vec::new(),
         missing_vars: Vec::new(),
+        identity_includes: Vec::new(),
     };
+    let mut json = JsonCursor::default();
     let mut cond_stack: Vec<bool> = Vec::new(); // true = emitting
     let emitting = |stack: &Vec<bool>| stack.iter().all(|b| *b);
     let mut last = 0;
@@ -994,7 +1062,9 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
                 if !emitting(&cond_stack) {
                     continue;
                 }
-                let value = eval_import(tag, ctx, depth, &mut out.missing_vars)?;
+                // Only the top-level text is JSON; included `handlebars` text is one string's content.
+                let in_string = depth == 0 && tag.head == "include" && json.inside_at_end(&out.text);
+                let value = eval_import(tag, ctx, depth, in_string, &mut out)?;
                 out.map.push((out.text.len(), tag.range.start));
                 out.text.push_str(&value);
             }
@@ -1068,8 +1138,10 @@ fn eval_import(
     tag: &Tag,
     ctx: &dyn ImportContext,
     depth: usize,
-    missing: &mut Vec<(String, Range<usize>)>,
+    in_string: bool,
+    out: &mut Rendered,
 ) -> Result<String, TemplateError> {
+    let missing = &mut out.missing_vars;
     let string_arg = |n: usize| -> Result<&str, TemplateError> {
         match tag.args.get(n) {
             Some(a) if a.kind == ArgKind::String => Ok(a.text.as_str()),
@@ -1126,8 +1198,25 @@ fn eval_import(
                         .map_err(|e| TemplateError::new(arg_range.clone(), format!("in `{path}`: {}", e.message)))?
                         .text
                 }
-                _ => content,
+                Encoding::Identity => {
+                    let breaks_string = in_string && breaks_json_string(&content);
+                    if depth == 0 {
+                        out.identity_includes.push(IdentityInclude {
+                            range: tag.range.clone(),
+                            path: path.to_string(),
+                            in_string,
+                            breaks_string,
+                        });
+                    }
+                    // Verbatim: nothing proves more. Where verbatim text cannot be JSON (a `"`
+                    // or newline inside a string), the escaped form stands in so that the rest
+                    // of the file can still be analysed; the caller reports the include.
+                    return Ok(if breaks_string { json_escape(&content) } else { content });
+                }
+                Encoding::Base64 => content,
             };
+            // Inferred (reference §5): `handlebars` output inside a JSON string is JSON-escaped
+            // (multi-line Groovy with `"` works in every published pack).
             Ok(json_escape(&content))
         }
         _ if tag.args.is_empty() => match ctx.arg(&tag.head) {
@@ -1234,6 +1323,38 @@ mod tests {
         );
     }
 
+    /// `\{{ x }}` (SP305) is written `\{{ x \}}`: the import pass gives the same `{{ x }}`
+    /// for both, and only the balanced form passes classic lint (SP726).
+    #[test]
+    fn to_stj_balances_a_tag_opened_escaped() {
+        let t = r#"{"a": "\{{ element.type.name }}", "b": "\{{ element.x \}}", "c": "{{ element.y }}"}"#;
+        let s = scan(t, &[]).unwrap_or_default();
+        let out = to_stj(t, &s, &|_| None);
+        assert_eq!(
+            out,
+            r#"{"a": "\{{ element.type.name \}}", "b": "\{{ element.x \}}", "c": "\{{ element.y \}}"}"#
+        );
+        assert!(scan(&out, &[]).is_ok_and(|s| s.warnings.is_empty()));
+        let ctx = MapContext {
+            args: HashMap::new(),
+            files: &no_files,
+            known: &any,
+        };
+        // The import pass: the same text from the unbalanced and the balanced escape (the
+        // author-form `c` is a live tag before `to_stj`, so it is left out of the comparison).
+        let (t, out) = (
+            t.replace(r#", "c": "{{ element.y }}""#, ""),
+            out.replace(r#", "c": "\{{ element.y \}}""#, ""),
+        );
+        let before = render_import(&t, &ctx).map(|r| r.text).map_err(|e| e.message);
+        let after = render_import(&out, &ctx).map(|r| r.text).map_err(|e| e.message);
+        assert_eq!(
+            before,
+            Ok(r#"{"a": "{{ element.type.name }}", "b": "{{ element.x }}"}"#.to_string())
+        );
+        assert_eq!(before, after);
+    }
+
     #[test]
     fn to_stj_escapes_sync_tags_and_expands_gets() {
         let t = r#"{"n": "{{ element.data.name }}", "i": "{{instanceName}}", "t": {{ get "component-type:host" }}, "c": {{ get "urn:stackpack:common:layer:machines" }}}"#;
@@ -1306,19 +1427,69 @@ mod tests {
             text: String::new(),
             map: vec![],
             missing_vars: vec![],
+            identity_includes: vec![],
         });
         let v: serde_json::Value = serde_json::from_str(&r.text).unwrap_or(serde_json::Value::Null);
         assert_eq!(
             v["nodes"][0]["t"],
             "{\"name\": \"{{ element.name }}\", \"i\": \"prod\"}"
         );
+        // Verbatim, `return "x"` and its newline would end the string: the escaped form stands in
+        // (so the output is still JSON) and the include is recorded as breaking it.
         assert_eq!(v["nodes"][0]["s"], "return \"x\"\n");
+        let at = stj.find("{{ include \"./scripts/a.groovy\"").unwrap_or(0);
+        assert_eq!(
+            r.identity_includes,
+            [IdentityInclude {
+                range: at..at + "{{ include \"./scripts/a.groovy\" \"identity\" }}".len(),
+                path: "./scripts/a.groovy".into(),
+                in_string: true,
+                breaks_string: true,
+            }]
+        );
         assert!(v["nodes"][0]["f"].is_i64());
         assert_eq!(v["nodes"][0]["n"], "prod");
         assert_eq!(r.missing_vars.len(), 1);
         // Output offsets map back into the source.
         let n_out = r.text.find("\"n\"").unwrap_or(0);
         assert_eq!(&stj[r.source_offset(n_out)..r.source_offset(n_out) + 3], "\"n\"");
+    }
+
+    /// `"identity"` text is included as it is (nothing public says it is JSON-escaped): raw JSON
+    /// outside a string, and a string body that needs no escaping, come out verbatim.
+    #[test]
+    fn identity_includes_are_verbatim() {
+        let files = |p: &str, _: Encoding| -> Result<String, String> {
+            Ok(match p {
+                "./a.json" => "{\"k\": [1, 2]}".to_string(),
+                "./name.txt" => "plain name".to_string(),
+                "./t.handlebars" => "a {{ include \"./b.txt\" \"identity\" }}".to_string(),
+                "./b.txt" => "say \"hi\"\n".to_string(),
+                _ => return Err(format!("no file {p}")),
+            })
+        };
+        let ctx = MapContext {
+            args: HashMap::new(),
+            files: &files,
+            known: &any,
+        };
+        let stj = r#"{"raw": {{ include "./a.json" "identity" }}, "n": "{{ include "./name.txt" "identity" }}", "q": "x\"{", "h": "{{ include "./t.handlebars" }}"}"#;
+        let r = render_import(stj, &ctx).map_err(|e| e.message);
+        let Ok(r) = r else { panic!("{r:?}") };
+        assert_eq!(
+            r.text,
+            r#"{"raw": {"k": [1, 2]}, "n": "plain name", "q": "x\"{", "h": "a say \"hi\"\n"}"#
+        );
+        let seen: Vec<(&str, bool, bool)> = r
+            .identity_includes
+            .iter()
+            .map(|i| (i.path.as_str(), i.in_string, i.breaks_string))
+            .collect();
+        // The one inside the handlebars include is part of that string's escaped content.
+        assert_eq!(seen, [("./a.json", false, false), ("./name.txt", true, false)]);
+        assert!(breaks_json_string("a\nb") && breaks_json_string("\\d") && breaks_json_string("\""));
+        assert!(!breaks_json_string("plain {{ text }} é"));
+        assert_eq!(first_json_string_breaker("ab\tc"), Some(2));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //!
 //! The example and the build fixtures are held to that exactly. The lint and compat fixtures are
 //! minimal packs written to trigger one declarative rule each; for them the findings listed in
-//! [`KNOWN_GAPS`] are tolerated, each with its reason.
+//! [`KNOWN_GAPS`] are tolerated, each with its reason. What the archive's conf requires (`logoUrl`,
+//! an overview page) is required of the source too: the fixtures without one are refused by
+//! `build` ([`pack_without_logo_or_overview_is_refused`]).
 
 mod helpers;
 
@@ -17,31 +19,12 @@ const ENCODING: [&str; 6] = ["SP714", "SP726", "SP727", "SP734", "SP741", "SP742
 
 /// Classic findings the lint/compat fixtures' archives still get, and why they are not refused
 /// by `build` yet.
-const KNOWN_GAPS: [(&str, &str, &str); 4] = [
-    (
-        "SP006",
-        "logoUrl",
-        "the declarative format lets a pack omit `logo`; StackState requires `logoUrl` (reference §7.1). \
-         Refusing it in `build` needs a new error that ~90 minimal lint fixtures would all trigger: left to the lead",
-    ),
-    (
-        "SP705",
-        "overviewUrl",
-        "same for the overview page: no `[pages] overview` and no `resources/overview.md`",
-    ),
-    (
-        "SP717",
-        "unknown `_type`",
-        "compat fixtures emit deliberately unknown or removed verbatim node types (`Dashboard`, `Baseline`, `Moniter`) \
-         to test the version table; the declarative side reports them as SP507/SP503",
-    ),
-    (
-        "SP726",
-        "opened escaped",
-        "the SP305 fixture writes `\\{{` in an author-form template (a warning); how `to_stj` carries it into \
-         the archive is issue 10.4, in src/template.rs, which helper `perf` owns",
-    ),
-];
+const KNOWN_GAPS: [(&str, &str, &str); 1] = [(
+    "SP717",
+    "unknown `_type`",
+    "compat fixtures emit deliberately unknown or removed verbatim node types (`Dashboard`, `Baseline`, `Moniter`) \
+     to test the version table; the declarative side reports them as SP506/SP507/SP509 warnings",
+)];
 
 fn packs() -> Vec<PathBuf> {
     let mut out = vec![root().join("stackpack")];
@@ -134,6 +117,93 @@ fn sync_get_of_instance_node_is_refused() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("error[SP215]"), "{}", r.stderr);
     assert_eq!(std::fs::read_dir(tmp.path()).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+/// `logoUrl` is required in the archive's conf and the overview page defaults to `overview.md`
+/// (reference §2, §7.1-2): classic lint of an archive without them reports SP006/SP705. So
+/// `build` refuses a source without `logo` (SP006) or without an overview page (SP010) and
+/// writes nothing; with them added, the same pack builds and its archive lints clean.
+#[test]
+fn pack_without_logo_or_overview_is_refused() {
+    for (fixture, code, message) in [
+        ("SP006-missing-logo", "SP006", "no `logo`"),
+        ("SP010-missing-overview-page", "SP010", "no overview page"),
+    ] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let pack = root().join("tests/fixtures/lint").join(fixture);
+        let out = tmp.path().join("out");
+        let r = stackpack(
+            root(),
+            &["build", &pack.to_string_lossy(), "--out", &out.to_string_lossy()],
+        );
+        assert_eq!(r.code, 1, "{fixture}: {}", r.stderr);
+        assert!(r.stderr.contains(&format!("error[{code}]")), "{fixture}: {}", r.stderr);
+        assert!(r.stderr.contains(message), "{fixture}: {}", r.stderr);
+        assert_eq!(
+            std::fs::read_dir(&out).map(|d| d.count()).unwrap_or(0),
+            0,
+            "{fixture}: wrote something"
+        );
+
+        // The same pack with the missing piece given back builds, and lints clean.
+        let fixed = tmp.path().join("fixed");
+        copy_dir(&pack, &fixed);
+        let manifest = fixed.join("stackpack.toml");
+        match code {
+            "SP006" => {
+                let text = std::fs::read_to_string(&manifest).expect("manifest");
+                let text = text.replacen("\n", "\nlogo = \"resources/logo.png\"\n", 1);
+                std::fs::write(&manifest, text).expect("write manifest");
+                std::fs::copy(
+                    root().join("stackpack/resources/logo.png"),
+                    fixed.join("resources/logo.png"),
+                )
+                .expect("copy logo");
+            }
+            _ => std::fs::write(fixed.join("resources/overview.md"), "# Overview\n").expect("write overview"),
+        }
+        let sts = build(&fixed, &out).unwrap_or_else(|| panic!("{fixture} with the fix does not build"));
+        assert_eq!(
+            lint_problems(&sts, true),
+            Vec::<String>::new(),
+            "{fixture} with the fix"
+        );
+    }
+}
+
+/// The conf's other resource keys: a sub-integration tile's logo outside `resources/` was passed
+/// by `lint` and refused only while compiling (SP854); the check stage reports it like the pack's
+/// own logo (SP102), so `lint` and `build` agree and nothing is written.
+#[test]
+fn integration_resource_outside_resources_is_refused_by_lint_and_build() {
+    let pack = root().join("tests/fixtures/lint/SP102-integration-logo-outside-resources");
+    let lint = stackpack(root(), &["lint", &pack.to_string_lossy()]);
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    assert!(lint.stderr.contains("error[SP102]"), "{}", lint.stderr);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let r = stackpack(
+        root(),
+        &["build", &pack.to_string_lossy(), "--out", &tmp.path().to_string_lossy()],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("error[SP102]") && !r.stderr.contains("SP854"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_dir(tmp.path()).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).expect("copy");
+        }
+    }
 }
 
 /// The same property for packs that `import` produced: every classic fixture and corpus pack,

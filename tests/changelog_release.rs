@@ -252,9 +252,10 @@ fn a_new_pack_gets_its_first_release_and_pre_1_0_rules() {
     std::fs::create_dir_all(tmp.path().join("p")).expect("mkdir");
     std::fs::write(
         tmp.path().join("p/stackpack.toml"),
-        "name = \"p\"\ndisplay-name = \"My Pack\"\nversion = \"0.1.0\"\nmin-stackstate-version = \"4.3.0\"\n",
+        "name = \"p\"\ndisplay-name = \"My Pack\"\nversion = \"0.1.0\"\nmin-stackstate-version = \"4.3.0\"\nlogo = \"resources/logo.png\"\n",
     )
     .expect("write");
+    write_logo_and_overview(&tmp.path().join("p"));
     // No changelog yet: nothing to render, nothing to release.
     let (code, _, err) = run(tmp.path(), &["release-notes", "p"]);
     assert_eq!(code, 1);

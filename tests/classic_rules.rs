@@ -456,7 +456,13 @@ rule!(sp741_groovy_braces, "SP741", |d| {
     );
     "acme".into()
 });
+// A one-line script without quotes or backslashes: verbatim it is still a valid string body.
 rule!(sp742_identity_in_json_string, "SP742", |d| {
+    std::fs::write(
+        d.join("provisioning/scripts/id-extractor.groovy"),
+        "return Sts.createId(element.externalId, new HashSet(), element.typeName.toLowerCase())",
+    )
+    .expect("write");
     edit(
         &d.join(SHARED),
         "\"./scripts/id-extractor.groovy\"",
@@ -464,3 +470,39 @@ rule!(sp742_identity_in_json_string, "SP742", |d| {
     );
     "acme".into()
 });
+// The fixture's multi-line script with `"`: one error at the include, no JSON error after it.
+rule!(sp743_identity_breaks_json_string, "SP743", |d| {
+    edit(
+        &d.join(SHARED),
+        "\"./scripts/id-extractor.groovy\"",
+        "\"./scripts/id-extractor.groovy\" \"identity\"",
+    );
+    "acme".into()
+});
+
+/// SP743 is the only finding of a broken identity include: the node is still analysed (its
+/// other fields, ids and references), so nothing cascades into SP713 (not JSON). The same in
+/// a `.sts`.
+#[test]
+fn identity_include_that_breaks_the_string_is_one_error() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("acme");
+    copy_dir(&fixture(), &dir);
+    edit(
+        &dir.join(SHARED),
+        "\"./scripts/id-extractor.groovy\"",
+        "\"./scripts/id-extractor.groovy\" \"identity\"",
+    );
+    let sts = tmp.path().join("acme-1.0.0.sts");
+    zip_dir(&dir, &sts, "version = 1.0.0\n");
+    for target in [dir, sts] {
+        let r = stackpack(&["lint", &target.to_string_lossy(), "--format", "json"], tmp.path());
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+        let codes: Vec<&str> = v["diagnostics"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d["code"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(codes, ["SP743"], "{}: {}", target.display(), r.stdout);
+        assert_eq!(r.code, 1);
+    }
+}

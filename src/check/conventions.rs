@@ -2,10 +2,10 @@
 //! behaviour without these is not documented; the real packs' form is the safe one.
 //!
 //! - SP218: a sync without a default component or relation action;
-//! - SP219: an instance-scoped data source, sync or view whose name lacks `{{instanceName}}`.
-//!
-//! Not warned about yet: a layer or domain without `order` (every published pack sets one), as
-//! the minimal lint fixtures of other rules would all trigger it.
+//! - SP219: an instance-scoped data source, sync or view whose name lacks `{{instanceName}}`;
+//! - SP220: a layer or domain without `order` (every published layer and domain has one:
+//!   SAP's layers 401.1 and 415.1, its domain 100.1). Environments are left alone: the reference
+//!   gives them an optional `order` and SAP's has none.
 
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -13,6 +13,23 @@ use crate::model::{Body, NodeKind, Pack, Scope};
 
 pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     for node in &pack.nodes {
+        if let (NodeKind::Layer | NodeKind::Domain, Body::Ordered { order: None }) = (node.kind, &node.body) {
+            // Inferred: StackState places layers and domains by `order`; what it does without one
+            // is not documented. The published packs always write a float.
+            let example = if node.kind == NodeKind::Layer { "415.1" } else { "100.1" };
+            diags.push(
+                Diagnostic::new(
+                    &rules::ORDER_MISSING,
+                    node.id.span,
+                    format!("{} `{}` has no `order`", node.kind.singular(), node.id.value),
+                )
+                .label("no `order`")
+                .help(format!(
+                    "add `order: {example}`: every published pack gives its layers and domains a float `order` \
+                     (SAP: layers 401.1 and 415.1, domain 100.1)"
+                )),
+            );
+        }
         if let Body::Sync(s) = &node.body {
             let missing: Vec<&str> = [
                 ("default-component-action", s.default_component_action.is_none()),

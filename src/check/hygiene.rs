@@ -186,6 +186,11 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
         .chain(m.integrations.iter().flat_map(|t| t.logo.iter().chain(&t.overview)))
         .chain(&m.provisioning.script);
     referenced.extend(manifest_paths.map(|p| p.value.as_str()));
+    // Without `[pages] overview` the conf has no `overviewUrl` and StackState shows its default,
+    // `overview.md` (reference §2): that file is the overview page.
+    if m.pages.overview.is_none() {
+        referenced.insert("resources/overview.md");
+    }
     // The build names `resources/RELEASE.md` as `releaseNotes` unless `release-notes = false`.
     if m.release_notes {
         referenced.insert("resources/RELEASE.md");

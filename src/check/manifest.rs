@@ -44,6 +44,11 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
             .unwrap_or("page");
         resources.push((key, p));
     }
+    // Sub-integration tiles name their logo and overview in the conf like the pack does.
+    for t in &m.integrations {
+        resources.extend(t.logo.iter().map(|l| ("logo", l)));
+        resources.extend(t.overview.iter().map(|o| ("overview", o)));
+    }
     for (key, path) in resources {
         if !path.value.starts_with("resources/") {
             let file = path.value.rsplit('/').next().unwrap_or(&path.value);

@@ -211,6 +211,13 @@ pub const INSTANCE_NAME_MISSING: Rule = Rule {
     summary: "An instance-scoped data source, sync or view has no `{{instanceName}}` in its name: every instance shows the same name. Published packs always include it.",
     example: "data-sources: [{ id: acme, scope: instance, name: Acme }]",
 };
+pub const ORDER_MISSING: Rule = Rule {
+    code: "SP220",
+    name: "layer-or-domain-without-order",
+    severity: Severity::Warning,
+    summary: "A layer or domain has no `order`: its place among the others is undefined. Every published pack gives its layers and domains a float `order` (SAP: layers 401.1 and 415.1, domain 100.1).",
+    example: "layers: [{ id: sap-instances, name: SAP Instances }]   # no order: 415.1",
+};
 
 // ---- SP3xx: templates and scripts ----------------------------------------------------------
 
@@ -365,6 +372,7 @@ pub const RULES: &[&Rule] = &[
     &SCRIPT_VARIABLE_UNDECLARED,
     &SYNC_WITHOUT_DEFAULT_ACTION,
     &INSTANCE_NAME_MISSING,
+    &ORDER_MISSING,
     &TEMPLATE_SYNTAX,
     &UNKNOWN_IMPORT_VARIABLE,
     &UNRESOLVED_TEMPLATE_GET,

@@ -30,6 +30,7 @@ pub fn analyse_files(mut files: Files, diags: &mut Diagnostics) -> Classic {
     let conf = conf::load(&mut files, diags);
     let provisioning = stj::provisioning(&conf, &mut files, diags);
     let templates = stj::analyse(&conf, &provisioning, &mut files, diags);
+    identity_breaking_strings(&mut files, diags);
     check_common_dependency(&conf, &mut files, diags);
     if let Origin::Archive(p) = &files.origin {
         if let (Some(n), Some(v)) = (&conf.name, &conf.version) {
@@ -108,5 +109,93 @@ fn check_layout(files: &Files, diags: &mut Diagnostics) {
                 .help("StackState ignores it; remove it, or move it under resources/"),
             );
         }
+    }
+}
+
+/// SP742 → SP743: an `"identity"` include inside a JSON string (SP742, reported where the
+/// templates are checked) of a file whose text is not a valid JSON string body as it stands.
+/// Identity text is included verbatim ([`crate::template::IdentityInclude`]): on a server that
+/// does not escape it the STJ is not JSON, so that case is an error, reported once at the
+/// include with the first offending character. The import renderer analysed the node with the
+/// escaped text, so no JSON syntax error follows from it. A text that needs no escaping keeps
+/// the SP742 warning (harmless, but unproven).
+fn identity_breaking_strings(files: &mut Files, diags: &mut Diagnostics) {
+    let mut breaking = Vec::new();
+    let mut seen: std::collections::HashMap<String, Option<(usize, bool)>> = std::collections::HashMap::new();
+    for (i, d) in diags.iter().enumerate() {
+        if d.code != rules::IDENTITY_IN_STRING.code {
+            continue;
+        }
+        let Some(span) = d.span else { continue };
+        let source = files.source_text(span.file);
+        let tag_text = source.get(span.start as usize..span.end as usize).unwrap_or("");
+        let Ok(scanned) = crate::template::scan(tag_text, &[]) else {
+            continue;
+        };
+        let Some(arg) = scanned.tags.first().and_then(|t| t.args.first()) else {
+            continue;
+        };
+        let Ok(norm) = crate::load::paths::normalize(&arg.text) else {
+            continue;
+        };
+        let path = format!("provisioning/{norm}");
+        // Each file is examined once, however many includes name it.
+        let found = match seen.get(&path) {
+            Some(f) => *f,
+            None => {
+                let Some(bytes) = files.bytes(&path) else { continue };
+                let utf8 = std::str::from_utf8(bytes).is_ok();
+                let f =
+                    crate::template::first_json_string_breaker(&String::from_utf8_lossy(bytes)).map(|at| (at, utf8));
+                seen.insert(path.clone(), f);
+                f
+            }
+        };
+        if let Some((at, utf8)) = found {
+            breaking.push((i, norm, path, at, utf8));
+        }
+    }
+    let mut replace = std::collections::BTreeMap::new();
+    for (i, norm, path, at, utf8) in breaking {
+        // Point at the character in the included file (when it is text: a file that is not
+        // UTF-8 gets no second finding from being opened here).
+        let place = if utf8 { files.text(&path, diags) } else { None }.map(|id| {
+            let text = files.source_text(id);
+            let end = text
+                .get(at..)
+                .and_then(|t| t.chars().next())
+                .map_or(at, |c| at + c.len_utf8());
+            crate::source::Span::new(id, at, end)
+        });
+        let what = files
+            .bytes(&path)
+            .and_then(|b| if utf8 { b.get(at) } else { None })
+            .map(|b| match b {
+                b'"' => "a `\"`",
+                b'\\' => "a `\\`",
+                b'\n' => "a line break",
+                b'\t' => "a tab",
+                _ => "a control character",
+            })
+            .unwrap_or("a character JSON strings cannot hold");
+        replace.insert(i, (norm, place, what));
+    }
+    for (i, d) in diags.iter_mut().enumerate() {
+        let Some((norm, place, what)) = replace.remove(&i) else {
+            continue;
+        };
+        let Some(span) = d.span else { continue };
+        let mut e = Diagnostic::new(
+            &rules::IDENTITY_BREAKS_STRING,
+            span,
+            format!("`{norm}` is included with \"identity\" inside a JSON string, but its text has {what}"),
+        )
+        .label("included as is, the STJ is not JSON here")
+        .note("identity text is copied verbatim: nothing public says StackState JSON-escapes it, so the rendered STJ would not be JSON and the import would fail")
+        .help(format!("include the file in the default mode, `{{{{ include \"./{norm}\" }}}}`, and escape any `{{{{`/`}}}}` in it as `\\{{{{`/`\\}}}}`, as the published packs do"));
+        if let Some(p) = place {
+            e = e.related(p, format!("{what} here"));
+        }
+        *d = e;
     }
 }

@@ -303,8 +303,15 @@ pub const IDENTITY_IN_STRING: Rule = Rule {
     code: "SP742",
     name: "identity-include-in-json-string",
     severity: Severity::Warning,
-    summary: "`include … \"identity\"` inside a JSON string: no published pack does this and nothing public says the output is JSON-escaped, so a script with `\"` or a newline may leave the file invalid JSON on a real server.",
-    example: "\"script\": \"{{ include \"./scripts/x.groovy\" \"identity\" }}\"",
+    summary: "`include … \"identity\"` inside a JSON string of a file whose text needs no JSON escaping (one line, no `\"` or `\\`): harmless verbatim, but no published pack uses this encoding there. A text that does need escaping is SP743.",
+    example: "\"name\": \"{{ include \"./name.txt\" \"identity\" }}\" of a one-line file without quotes",
+};
+pub const IDENTITY_BREAKS_STRING: Rule = Rule {
+    code: "SP743",
+    name: "identity-include-breaks-json-string",
+    severity: Severity::Error,
+    summary: "`include … \"identity\"` inside a JSON string of a file with a `\"`, `\\`, newline or other control character: identity text is included as is (nothing public says StackState JSON-escapes it), so the rendered STJ is not JSON and the import fails. Include it in the default mode with its `{{`/`}}` escaped, as the published packs do.",
+    example: "\"script\": \"{{ include \"./scripts/x.groovy\" \"identity\" }}\" of a multi-line script",
 };
 
 pub const RULES: &[&Rule] = &[
@@ -351,4 +358,5 @@ pub const RULES: &[&Rule] = &[
     &MONITOR_VERSION,
     &GROOVY_BRACES,
     &IDENTITY_IN_STRING,
+    &IDENTITY_BREAKS_STRING,
 ];

@@ -260,6 +260,7 @@ pub(crate) fn lower(
     let min_stackstate = sts(&mut f, "min-stackstate-version", diags);
     let max_stackstate = sts(&mut f, "max-stackstate-version", diags);
     let categories = f.opt_str_list("categories", diags);
+    let logo_written = f.key_span("logo").is_some();
     let logo = f.opt_str("logo", diags).and_then(|p| pack_path(p, files, true, diags));
     let release_status = match f.opt_str("release-status", diags) {
         Some(s) => {
@@ -318,8 +319,12 @@ pub(crate) fn lower(
     }
 
     let mut pages = Pages::default();
+    let mut overview_written = false;
+    let mut pages_header = None;
     if let Some((m, span)) = f.opt_map("pages", diags) {
         let mut p = Fields::from_map(m, span, "[pages]");
+        overview_written = p.key_span("overview").is_some();
+        pages_header = f.key_span("pages");
         pages.overview = p
             .opt_str("overview", diags)
             .and_then(|x| pack_path(x, files, true, diags));
@@ -456,6 +461,9 @@ pub(crate) fn lower(
         l.finish(diags);
     }
     f.finish(diags);
+    if let Some(n) = &name {
+        required_pages(n, logo_written, overview_written, pages_header, files, diags);
+    }
 
     let span = value.span;
     Some(Manifest {
@@ -483,6 +491,43 @@ pub(crate) fn lower(
         lint,
         span,
     })
+}
+
+/// What the archive's `stackpack.conf` must have and the build can only take from the manifest
+/// (`reference/stackpack-v1-format.md` §2, §7.1-2): `logoUrl` is required, and the overview page
+/// is `overviewUrl` or, without it, `resources/overview.md`. Classic lint of the archive rejects
+/// it otherwise (SP006, SP705), so the source is refused for exactly those two, before anything
+/// is written. A `logo` or `overview` that is written but wrong is reported where it is written.
+fn required_pages(
+    name: &Spanned<String>,
+    logo_written: bool,
+    overview_written: bool,
+    pages_header: Option<Span>,
+    files: &BTreeMap<String, PackFile>,
+    diags: &mut Diagnostics,
+) {
+    if !logo_written {
+        diags.push(
+            Diagnostic::new(&rules::MISSING_FIELD, name.span, "the manifest has no `logo`")
+                .label("StackState requires a logo (`logoUrl`) for every pack")
+                .help("add `logo = \"resources/logo.png\"` next to `name` and put the image there (a PNG, as in the published packs)"),
+        );
+    }
+    // The build copies resources/ as is, except files linked from outside the pack.
+    let default_overview = files.get("resources/overview.md").is_some_and(|f| !f.escapes);
+    if !overview_written && !default_overview {
+        diags.push(
+            Diagnostic::new(
+                &rules::FILE_NOT_FOUND,
+                pages_header.unwrap_or(name.span),
+                "the pack has no overview page: no `[pages] overview` and no `resources/overview.md`",
+            )
+            .label("StackState shows the overview on the pack's page (`overviewUrl`, default `overview.md`)")
+            .help(
+                "add `resources/overview.md` (the default), or set `overview = \"resources/<page>.md\"` under [pages]",
+            ),
+        );
+    }
 }
 
 /// Check a pack-relative path written in a source: normalise it, keep it inside the pack, and
@@ -559,19 +604,74 @@ pub(crate) fn pack_path(
 mod tests {
     use super::*;
 
+    /// Lower `text` in a pack holding `resources/logo.png` and `resources/overview.md`.
     fn lower_text(text: &str) -> (Option<Manifest>, Diagnostics) {
+        lower_with(text, &["resources/logo.png", "resources/overview.md"])
+    }
+
+    fn lower_with(text: &str, files: &[&str]) -> (Option<Manifest>, Diagnostics) {
         let mut sources = crate::source::SourceMap::new();
         let id = sources.add("stackpack.toml", None, text);
         let mut diags = Diagnostics::new();
+        let files: BTreeMap<String, PackFile> = files
+            .iter()
+            .map(|f| (f.to_string(), PackFile::new(f.into(), 1, false)))
+            .collect();
         let v = crate::load::toml::parse(id, sources.file(id), &mut diags);
-        let m = v.and_then(|v| lower(id, &v, &BTreeMap::new(), &mut diags));
+        let m = v.and_then(|v| lower(id, &v, &files, &mut diags));
         (m, diags)
+    }
+
+    fn codes(diags: &Diagnostics) -> Vec<&'static str> {
+        diags.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn logo_and_overview_page_are_required() {
+        let base = "name = \"a\"\ndisplay-name = \"A\"\nversion = \"1.0.0\"\n";
+        let with_logo = format!("{base}logo = \"resources/logo.png\"\n");
+        assert_eq!(codes(&lower_text(&with_logo).1), Vec::<&str>::new());
+        // No `logo`: SP006 at the pack name.
+        let (_, diags) = lower_text(base);
+        assert_eq!(codes(&diags), ["SP006"]);
+        assert!(diags.iter().all(|d| d.message.contains("no `logo`")), "{diags:?}");
+        // A `logo` that is written but absent is the path's own finding, not a second one.
+        let (_, diags) = lower_with(&with_logo, &["resources/overview.md"]);
+        assert_eq!(codes(&diags), ["SP010"]);
+        assert!(
+            diags.iter().all(|d| d.message.contains("resources/logo.png")),
+            "{diags:?}"
+        );
+        // No overview page: neither `[pages] overview` nor the default file.
+        let (_, diags) = lower_with(&with_logo, &["resources/logo.png"]);
+        assert_eq!(codes(&diags), ["SP010"]);
+        assert!(
+            diags.iter().all(|d| d.message.contains("no overview page")),
+            "{diags:?}"
+        );
+        // `[pages] overview` instead of the default file.
+        let pages = format!("{with_logo}[pages]\noverview = \"resources/about.md\"\n");
+        assert_eq!(
+            codes(&lower_with(&pages, &["resources/logo.png", "resources/about.md"]).1),
+            Vec::<&str>::new()
+        );
+        // The default file linked from outside the pack is not copied into the archive.
+        let files: BTreeMap<String, PackFile> = [("resources/logo.png", false), ("resources/overview.md", true)]
+            .iter()
+            .map(|(f, escapes)| (f.to_string(), PackFile::new(f.into(), 1, *escapes)))
+            .collect();
+        let mut sources = crate::source::SourceMap::new();
+        let id = sources.add("stackpack.toml", None, with_logo.as_str());
+        let mut diags = Diagnostics::new();
+        let v = crate::load::toml::parse(id, sources.file(id), &mut diags);
+        let _ = v.and_then(|v| lower(id, &v, &files, &mut diags));
+        assert_eq!(codes(&diags), ["SP010"]);
     }
 
     #[test]
     fn script_variables_are_import_vars_only_with_a_script() {
         let base =
-            "name = \"a\"\ndisplay-name = \"A\"\nversion = \"1.0.0\"\n[[steps]]\nname = \"url\"\ndisplay = \"URL\"\n";
+            "name = \"a\"\ndisplay-name = \"A\"\nversion = \"1.0.0\"\nlogo = \"resources/logo.png\"\n[[steps]]\nname = \"url\"\ndisplay = \"URL\"\n";
         let (m, diags) = lower_text(&format!(
             "{base}[provisioning]\nscript = \"p/P.groovy\"\nvariables = [\"integrationType\"]\n"
         ));

@@ -10,15 +10,27 @@ pub fn repo() -> PathBuf {
 
 /// The manifest of the stand-in for the example pack: the values the Agent V2 StackPack has at
 /// 4.3.1, and the changelog beside it.
-pub const MANIFEST: &str = "# The Agent V2 StackPack (test stand-in)\nname = \"stackstate-agent-v2\"\ndisplay-name = \"StackState Agent V2\"\nversion = \"4.3.1\"  # set by `stackpack release`\nmin-stackstate-version = \"4.3.0\"\nchangelog = \"../changelog\"\n\n[dependencies]\ncommon = \"2.5.0\"\n";
+pub const MANIFEST: &str = "# The Agent V2 StackPack (test stand-in)\nname = \"stackstate-agent-v2\"\ndisplay-name = \"StackState Agent V2\"\nversion = \"4.3.1\"  # set by `stackpack release`\nmin-stackstate-version = \"4.3.0\"\nlogo = \"resources/logo.png\"\nchangelog = \"../changelog\"\n\n[dependencies]\ncommon = \"2.5.0\"\n";
 
 /// A temporary directory with `pack/stackpack.toml` and a copy of the repository's `changelog/`.
 pub fn temp_example() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(tmp.path().join("pack")).expect("mkdir");
     std::fs::write(tmp.path().join("pack/stackpack.toml"), MANIFEST).expect("write");
+    write_logo_and_overview(&tmp.path().join("pack"));
     copy_dir(&repo().join("changelog"), &tmp.path().join("changelog"));
     tmp
+}
+
+/// The logo and the overview page every pack needs (`build` and `release` refuse it without).
+pub fn write_logo_and_overview(pack: &Path) {
+    std::fs::create_dir_all(pack.join("resources")).expect("mkdir");
+    std::fs::copy(
+        repo().join("stackpack/resources/logo.png"),
+        pack.join("resources/logo.png"),
+    )
+    .expect("copy logo");
+    std::fs::write(pack.join("resources/overview.md"), "# Overview\n").expect("write overview");
 }
 
 /// Run `stackpack <args>` in `dir`; (exit code, stdout, stderr).
