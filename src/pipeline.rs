@@ -47,6 +47,7 @@ pub fn analyze(dir: &Path, opts: &CheckOptions) -> Result<Outcome, LoadError> {
             let mut rest = opts.clone();
             let baseline = rest.baseline.take();
             diags.extend(check::run(&pack, &rest));
+            diags.extend(crate::changelog::journal::pending_findings(dir));
             if let Some(b) = baseline {
                 diags.extend(baseline_findings(&mut pack, changelog.as_ref(), &b));
             }

@@ -366,19 +366,24 @@ fn lint_reports_the_journal_of_an_interrupted_release() {
         let pack = tmp.path().join("p");
         interrupted_release(&pack);
         let r = stackpack(&pack, &["lint"]);
+        assert_eq!(r.code, 0, "{format}: a warning: {}", r.stderr);
+        if format == "v1" {
+            insta::assert_snapshot!("sp612_interrupted_release", r.stderr);
+        }
         assert!(
-            r.stderr.contains("note: `.stackpack-journal.json` is the journal of an interrupted `release` or `changelog add` (release 0.1.0)")
+            r.stderr.contains(
+                "warning[SP612]: an interrupted `release` or `changelog add` (release 0.1.0) left its journal"
+            ) && r.stderr.contains(" --> .stackpack-journal.json")
                 && r.stderr.contains("run `stackpack release --dry-run` to complete it"),
             "{format}: {}",
             r.stderr
         );
-        // Machine output stays clean on stdout.
+        assert_eq!(stackpack(&pack, &["lint", "--deny", "warnings"]).code, 1, "{format}");
+        // Machine output carries it too (one model for every format).
         let r = stackpack(&pack, &["lint", "--format", "json"]);
-        assert!(
-            serde_json::from_str::<serde_json::Value>(&r.stdout).is_ok(),
-            "{}",
-            r.stdout
-        );
+        let json: serde_json::Value = serde_json::from_str(&r.stdout).expect("JSON");
+        assert_eq!(json["diagnostics"][0]["code"], "SP612", "{format}: {}", r.stdout);
+        assert_eq!(json["diagnostics"][0]["file"], ".stackpack-journal.json", "{format}");
         // The command the note names completes it; then lint says nothing about it.
         let r = stackpack(&pack, &["release", "--dry-run"]);
         assert!(
@@ -388,13 +393,13 @@ fn lint_reports_the_journal_of_an_interrupted_release() {
         );
         assert!(!pack.join(".stackpack-journal.json").exists());
         let r = stackpack(&pack, &["lint"]);
-        assert!(!r.stderr.contains("interrupted"), "{format}: {}", r.stderr);
+        assert!(!r.stderr.contains("SP612"), "{format}: {}", r.stderr);
         // Staged files without a journal: named too.
         std::fs::write(pack.join(".stackpack-staged-1-x"), "x").expect("write");
         let r = stackpack(&pack, &["lint"]);
         assert!(
             r.stderr
-                .contains("1 staged file (`.stackpack-staged-*`) of an interrupted"),
+                .contains("warning[SP612]: 1 staged file (`.stackpack-staged-*`) of an interrupted"),
             "{format}: {}",
             r.stderr
         );

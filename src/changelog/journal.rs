@@ -31,6 +31,66 @@ pub const JOURNAL: &str = ".stackpack-journal.json";
 /// Prefix of staged files.
 pub const STAGED_PREFIX: &str = ".stackpack-staged-";
 
+/// SP612 for what an interrupted `release` or `changelog add` left in the pack root `root`: its
+/// journal (the change was decided but not fully applied) or staged files (it was not). Reading
+/// commands (`lint`, `build`) never write, so the finding names the command that finishes the
+/// job: every `release` and `changelog add` first completes a journal (roll forward) or deletes
+/// staged files without one (roll back), and `release --dry-run` does only that. A journal
+/// cannot be discarded safely once some of its steps ran, so no command does.
+pub fn pending_findings(root: &Path) -> crate::diag::Diagnostics {
+    use crate::diag::{escape::escape, Diagnostic};
+    let rule = &super::rules::INTERRUPTED_CHANGE;
+    let mut diags = crate::diag::Diagnostics::new();
+    let journal = root.join(JOURNAL);
+    // `lint` run inside the pack: `.stackpack-journal.json`, not `./.stackpack-journal.json`.
+    let shown = |p: &Path| p.strip_prefix(".").unwrap_or(p).display().to_string();
+    if let Ok(meta) = std::fs::symlink_metadata(&journal) {
+        // The change it records ("release 1.2.0"), from a small regular file only.
+        let what = (meta.file_type().is_file() && meta.len() <= 1 << 20)
+            .then(|| crate::load::safe::read_regular_to_string(&journal).ok())
+            .flatten()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v.get("what").and_then(|w| w.as_str()).map(str::to_string))
+            .map(|w| format!(" ({})", escape(&w)))
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::at_path(
+                rule,
+                shown(&journal),
+                format!("an interrupted `release` or `changelog add`{what} left its journal: its change is decided but not fully applied, so the pack may be half-released"),
+            )
+            .help("run `stackpack release --dry-run` to complete it (it writes nothing else; any `release` or `changelog add` completes it first)"),
+        );
+        return diags;
+    }
+    let mut staged: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(STAGED_PREFIX))
+        .collect();
+    staged.sort();
+    if let Some(first) = staged.first() {
+        let n = staged.len();
+        diags.push(
+            Diagnostic::at_path(
+                rule,
+                shown(&root.join(first)),
+                format!(
+                    "{n} staged file{} (`{STAGED_PREFIX}*`) of an interrupted `release` or `changelog add` (nothing of it was applied)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            )
+            .help(format!(
+                "run `stackpack release --dry-run` to remove {} (it writes nothing else)",
+                if n == 1 { "it" } else { "them" }
+            )),
+        );
+    }
+    diags
+}
+
 /// A held lock (released when dropped, or when the process dies).
 #[derive(Debug)]
 pub struct Lock {

@@ -86,6 +86,13 @@ pub const TEMPLATE_ERROR: Rule = Rule {
     summary: "A release-notes template (built-in or from `--templates`) does not parse or fails to render.",
     example: "{{#each releases}} without {{/each}}",
 };
+pub const INTERRUPTED_CHANGE: Rule = Rule {
+    code: "SP612",
+    name: "interrupted-change",
+    severity: Severity::Warning,
+    summary: "The pack holds the journal or staged files of an interrupted `release` or `changelog add`: it may be half-released until `stackpack release --dry-run` completes (or rolls back) the change.",
+    example: ".stackpack-journal.json left by a `release` killed after deciding its change",
+};
 
 pub const RULES: &[&Rule] = &[
     &CHANGELOG_PATH,
@@ -100,4 +107,5 @@ pub const RULES: &[&Rule] = &[
     &BUMP_DISAGREES,
     &EMPTY_RELEASE,
     &TEMPLATE_ERROR,
+    &INTERRUPTED_CHANGE,
 ];

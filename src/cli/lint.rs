@@ -7,7 +7,7 @@
 //! current directory). When files are named, the whole pack is checked (references cross
 //! files) but only the findings in those files are reported: what a pre-commit hook needs.
 
-use super::output::{exit_code, fatal, print_report, verbose, write_stderr};
+use super::output::{exit_code, fatal, print_report, verbose};
 use crate::check::CheckOptions;
 use crate::diag::render::Format;
 use crate::diag::Diagnostics;
@@ -226,62 +226,12 @@ pub fn lint_once(args: &Args) -> u8 {
     code
 }
 
-/// What an interrupted `release` or `changelog add` left in the pack root `root`: its journal
-/// (the change was decided but not fully applied) or staged files (it was not). `lint` never
-/// writes, so it only says which command finishes the job: every `release` and `changelog add`
-/// first completes a journal (roll forward) or deletes staged files without one (roll back),
-/// and `release --dry-run` does only that. A journal cannot be discarded safely once some of
-/// its steps ran, so no command does.
-pub fn pending_change_notes(root: &Path) -> Vec<String> {
-    use crate::changelog::journal::{JOURNAL, STAGED_PREFIX};
-    let mut notes = Vec::new();
-    let journal = root.join(JOURNAL);
-    let shown = crate::diag::escape::escape(&tidy(&journal).display().to_string()).into_owned();
-    if let Ok(meta) = std::fs::symlink_metadata(&journal) {
-        // The change it records ("release 1.2.0"), from a small regular file only.
-        let what = (meta.file_type().is_file() && meta.len() <= 1 << 20)
-            .then(|| crate::load::safe::read_regular_to_string(&journal).ok())
-            .flatten()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v.get("what").and_then(|w| w.as_str()).map(str::to_string))
-            .map(|w| format!(" ({})", crate::diag::escape::escape(&w)))
-            .unwrap_or_default();
-        notes.push(format!(
-            "`{shown}` is the journal of an interrupted `release` or `changelog add`{what}: its change is decided but not fully applied, so the pack may be half-released; run `stackpack release --dry-run` to complete it (it writes nothing else; any `release` or `changelog add` completes it first)"
-        ));
-    } else {
-        let staged = std::fs::read_dir(root)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().starts_with(STAGED_PREFIX))
-            .count();
-        if staged > 0 {
-            notes.push(format!(
-                "{staged} staged file{} (`{STAGED_PREFIX}*`) of an interrupted `release` or `changelog add` (nothing of it was applied): `stackpack release --dry-run` removes {}",
-                if staged == 1 { "" } else { "s" },
-                if staged == 1 { "it" } else { "them" }
-            ));
-        }
-    }
-    notes
-}
-
-fn print_pending_change_notes(root: &Path) {
-    for n in pending_change_notes(root) {
-        write_stderr(format_args!("note: {n}\n"));
-    }
-}
-
 fn lint_target(args: &Args, target: &Target) -> u8 {
     let started = std::time::Instant::now();
     let deny = args.deny.is_some();
     match target {
         Target::V2(path) => {
             verbose(format_args!("linting StackPack 2.0 pack `{}`", path.display()));
-            if path.is_dir() {
-                print_pending_change_notes(path);
-            }
             super::v2::lint(path, args.format, deny, &args.check)
         }
         Target::Classic(path) => {
@@ -308,7 +258,6 @@ fn lint_target(args: &Args, target: &Target) -> u8 {
         }
         Target::Pack(root, only) => {
             verbose(format_args!("linting pack `{}`", root.display()));
-            print_pending_change_notes(root);
             let (mut diags, sources) = match crate::pipeline::analyze(root, &args.check.options()) {
                 Ok(Outcome::Analyzed(a)) => (a.diags, a.pack.sources),
                 Ok(Outcome::Unusable { sources, diags }) => (diags, sources),

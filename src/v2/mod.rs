@@ -50,6 +50,9 @@ pub fn analyze(path: &Path, opts: &Options) -> Result<Analysis, OpenError> {
     diags.extend(changelog_diags);
     let targets = targets::read(&pack, opts.server_version.as_ref(), &mut diags);
     check::run(&pack, &targets, &mut diags);
+    if path.is_dir() {
+        diags.extend(crate::changelog::journal::pending_findings(path));
+    }
     if let Some(b) = &opts.baseline {
         diags.extend(diff::baseline_findings(&pack, b));
     }
