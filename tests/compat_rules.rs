@@ -125,10 +125,11 @@ fn sp505_dependency_needs_newer_stackstate() {
 }
 
 #[test]
-fn sp506_sp507_unversioned_and_unknown() {
+fn sp506_sp507_sp511_unversioned_and_unknown() {
+    // 2.0-era and misspelt `_type`s are errors: lint of the built archive would reject them.
     let (code, _, err) = lint("unversioned", &[]);
-    assert_eq!(code, 0, "{err}");
-    assert_eq!(codes(&err), ["SP506", "SP507", "SP507", "SP507"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(codes(&err), ["SP506", "SP511", "SP507", "SP507"]);
     assert!(err.contains("did you mean `Monitor`?"), "{err}");
     assert!(err.contains("remove the spaces around `Layer`"), "{err}");
     insta::assert_snapshot!("sp506_sp507_unversioned", err);

@@ -12,67 +12,11 @@ use super::rules;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::load::paths::{normalize, PathProblem};
 use crate::load::tree::{Kind, Value};
+use crate::model::stj_types::KNOWN_TYPES;
 use crate::source::{FileId, Span, Spanned};
 use crate::template::{self, ArgKind, Encoding, ImportContext, TagKind};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-/// Every `_type` StackState knows in STJ and in template bodies (§4.2, §4.3).
-pub const KNOWN_TYPES: [&str; 50] = [
-    // nodes
-    "ComponentType",
-    "RelationType",
-    "Layer",
-    "Domain",
-    "Environment",
-    "CheckFunction",
-    "ComponentMappingFunction",
-    "RelationMappingFunction",
-    "IdExtractorFunction",
-    "ComponentTemplateFunction",
-    "RelationTemplateFunction",
-    "ViewHealthStateConfigurationFunction",
-    "PropagationFunction",
-    "EventHandlerFunction",
-    "EventHandler",
-    "BaselineFunction",
-    "MonitorFunction",
-    "Monitor",
-    "DataSource",
-    "Sync",
-    "QueryView",
-    "ComponentActionDefinition",
-    // nested
-    "Parameter",
-    "Sts.StsTopologyDataSourceConfig",
-    "ExtTopology",
-    "TopologySyncSettings",
-    "Sts.StsTopologyElementsQuery",
-    "SyncActionCreateComponent",
-    "SyncActionCreateRelation",
-    "ViewHealthStateConfiguration",
-    "ArgumentLongVal",
-    "ArgumentDoubleVal",
-    "ArgumentStringVal",
-    "ArgumentScriptMetricQueryVal",
-    "ArgumentEventStreamRef",
-    "ArgumentMetricStreamRef",
-    "ArgumentRelationTypeRef",
-    "NativeFunctionBody",
-    "ScriptFunctionBody",
-    // template bodies (sync time)
-    "Component",
-    "Relation",
-    "MetricStream",
-    "EventStream",
-    "MetricTelemetryQuery",
-    "EventTelemetryQuery",
-    "Check",
-    "Label",
-    "Propagation",
-    "Condition",
-    "ViewHealthState",
-];
 
 /// Fields whose negative integer value is a reference to an `id` of the same file.
 const REF_KEYS: [&str; 19] = [
@@ -761,7 +705,7 @@ fn check_include(
                 format!("`{norm}` is included with \"identity\" inside a JSON string"),
             )
             .label("no published pack proves this encoding")
-            .note("nothing public says `identity` output is JSON-escaped: a `\"`, `\\` or newline in the file would leave the STJ invalid JSON")
+            .note("nothing public says `identity` output is JSON-escaped: the text is taken verbatim, so the STJ stays JSON only while the file has no `\"`, `\\`, newline or control character")
             .help("include the file in the default mode and escape its `{{`/`}}` as `\\{{`/`\\}}`, as the published packs do"),
         );
     }

@@ -15,6 +15,7 @@ pub mod table;
 pub mod usage;
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::stj_types::KNOWN_TYPES;
 use crate::model::version::release_of;
 use crate::model::Pack;
 use crate::source::Span;
@@ -446,11 +447,11 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
         let mut d = Diagnostic::new(
             &rules::UNVERSIONED_FEATURE,
             first.span,
-            format!("`{name}` belongs to the StackPack 2.0 era: no StackState 4.x/5.x version documents it"),
+            format!("`{name}` belongs to the StackPack 2.0 era: no StackState 4.x/5.x version knows it, so the archive would not import"),
         )
         .label(format!("used by {}", first.by))
         .note(format!("evidence: {}", row.evidence))
-        .help("StackPack 1.0 archives are for StackState 4.x/5.x: remove it or check it on the target server");
+        .help("StackPack 1.0 archives are for StackState 4.x/5.x: remove it, or write the pack in the StackPack 2.0 format (`stackpack new --format v2`)");
         if let Some(n) = &row.note {
             d = d.note(n.clone());
         }
@@ -458,20 +459,35 @@ fn features(diags: &mut Diagnostics, pack: &Pack, table: &Table, target: &Target
     }
     for (name, uses) in &unknown {
         let Some(first) = uses.first() else { continue };
+        let trimmed = name.trim();
+        // A `_type` no StackState knows fails the import: an error here, because lint of the
+        // built archive rejects it (SP717) and `build` must not write what lint rejects.
+        if !KNOWN_TYPES.contains(&trimmed) {
+            let d = Diagnostic::new(
+                &rules::UNKNOWN_STJ_TYPE,
+                first.span,
+                format!("StackState knows no `_type` `{name}`: the archive would not import"),
+            )
+            .label(format!("used by {}", first.by));
+            let d = match crate::diag::did_you_mean(trimmed, KNOWN_TYPES) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("use a type from the STJ reference (ComponentType, Sync, QueryView, …)"),
+            };
+            diags.push(also_used(d, uses));
+            continue;
+        }
         let d = Diagnostic::new(
             &rules::NOT_IN_TABLE,
             first.span,
             format!("node type `{name}` is not in the compatibility table: its StackState version is not checked"),
         )
         .label(format!("used by {}", first.by));
-        let trimmed = name.trim();
-        let d = if trimmed != name && table.by_name(FeatureKind::NodeType, trimmed).is_some() {
+        let d = if trimmed != name {
             d.help(format!("remove the spaces around `{trimmed}`"))
         } else {
-            match crate::diag::did_you_mean(name, table.of_kind(FeatureKind::NodeType).map(|f| f.name.as_str())) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help("check the spelling against the STJ reference"),
-            }
+            d.note(format!(
+                "`{name}` is an STJ type, but the compatibility table has no row for it yet"
+            ))
         };
         diags.push(also_used(d, uses));
     }
@@ -494,6 +510,29 @@ fn also_used(mut d: Diagnostic, uses: &[&Use]) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Classic lint accepts exactly the `_type`s of [`KNOWN_TYPES`] (SP717 otherwise), so every
+    /// node type the table versions must be in it, and no 2.0-era type may be.
+    #[test]
+    fn the_known_stj_types_cover_the_table() {
+        let Ok(t) = table::table() else { panic!("table") };
+        let missing: Vec<&str> = t
+            .of_kind(FeatureKind::NodeType)
+            .map(|f| f.name.as_str())
+            .filter(|n| !KNOWN_TYPES.contains(n))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "node types of the table missing from KNOWN_TYPES: {missing:?}"
+        );
+        for n in ["Dashboard", "OtelComponentMapping", "MainMenuGroup"] {
+            assert!(
+                t.unversioned(FeatureKind::NodeType, n).is_some(),
+                "{n} is a 2.0-era row"
+            );
+            assert!(!KNOWN_TYPES.contains(&n), "{n} is not a 4.x/5.x type");
+        }
+    }
 
     /// Every row key the usage extraction can produce exists in the embedded table.
     #[test]

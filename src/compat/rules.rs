@@ -54,9 +54,10 @@ pub const DEPENDENCY_TOO_NEW: Rule = Rule {
 pub const UNVERSIONED_FEATURE: Rule = Rule {
     code: "SP506",
     name: "unversioned-feature",
-    severity: Severity::Warning,
+    severity: Severity::Error,
     summary: "The pack uses a node type or field that exists only in the StackPack 2.0 / SUSE \
-              Observability era: no StackState 4.x/5.x version documents it.",
+              Observability era: no StackState 4.x/5.x version knows it, so the 1.0 archive would \
+              not import (lint of the built archive rejects its `_type`, SP717).",
     example: "stj-nodes: [{ id: d, type: Dashboard, … }]",
 };
 pub const NOT_IN_TABLE: Rule = Rule {
@@ -66,6 +67,15 @@ pub const NOT_IN_TABLE: Rule = Rule {
     summary: "A node type or dependency version is not in the compatibility table, so its StackState \
               version is not checked.",
     example: "[dependencies] common = \"2.6.0\"",
+};
+pub const UNKNOWN_STJ_TYPE: Rule = Rule {
+    code: "SP511",
+    name: "unknown-stj-type",
+    severity: Severity::Error,
+    summary: "A `_type` written in a verbatim node or a template's JSON that no StackState version \
+              knows (a typo): the archive would not import (lint of the built archive rejects it, \
+              SP717).",
+    example: "stj-nodes: [{ id: m, type: Moniter, … }]",
 };
 pub const SERVER_OUT_OF_RANGE: Rule = Rule {
     code: "SP508",
@@ -132,6 +142,7 @@ pub const RULES: &[&Rule] = &[
     &SERVER_OUT_OF_RANGE,
     &DEPRECATED_FEATURE,
     &BELOW_OLDEST_DOCUMENTED,
+    &UNKNOWN_STJ_TYPE,
     &BUMP_TOO_SMALL,
     &BASELINE_CHANGES,
     &BASELINE_UNREADABLE,

@@ -8,6 +8,7 @@ pub mod kind;
 pub mod manifest;
 pub(crate) mod nodes;
 pub mod resolve;
+pub mod stj_types;
 pub mod version;
 
 pub use kind::NodeKind;
