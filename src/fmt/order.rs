@@ -275,14 +275,8 @@ pub fn keys(ctx: Ctx, type_name: Option<&str>) -> Vec<&'static str> {
             "configurationUrls",
             "provision",
         ],
-        Ctx::V2ConfigurationUrls => &[
-            "NOT_INSTALLED",
-            "PROVISIONING",
-            "WAITING_FOR_DATA",
-            "INSTALLED",
-            "DEPROVISIONING",
-            "ERROR",
-        ],
+        // The install states in their documented order (also what 2.0 lint checks them against).
+        Ctx::V2ConfigurationUrls => &crate::v2::check::STATES,
         Ctx::V2Root => &["nodes"],
         Ctx::V2Type(ty) => {
             return match v2_struct(ty, type_name) {
