@@ -206,7 +206,7 @@ fn add_in_the_pack_directory_takes_the_single_value_as_text() {
     let text = std::fs::read_to_string(tmp.path().join("changelog/unreleased").join(&files[0])).expect("read");
     assert_eq!(
         text,
-        "kind: documentation\ntext: Updated supported platforms documentation.\nitems:\n- Linux\n- Windows\n"
+        "kind: documentation\ntext: Updated supported platforms documentation.\nitems:\n  - Linux\n  - Windows\n"
     );
     let (code, out, err) = run(tmp.path(), &["release", "pack", "--date", "2021-11-17"]);
     assert_eq!(code, 0, "{err}");

@@ -239,3 +239,41 @@ fn a_v2_pack_is_formatted_in_its_schema_order() {
         lint.stdout, lint.stderr
     );
 }
+
+/// What `changelog add` and `release` write is already in `fmt`'s form, so a pack with
+/// `fmt --check` in CI (or the pre-commit hook) stays green right after a release, for both
+/// formats.
+#[test]
+fn changelog_add_and_release_write_fmt_clean_files() {
+    for format in ["v1", "v2"] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let r = stackpack(tmp.path(), &["new", "p", "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let pack = tmp.path().join("p");
+        for args in [
+            &[
+                "changelog",
+                "add",
+                "--kind",
+                "feature",
+                "Report: the 'desired' replicas",
+            ][..],
+            &["changelog", "add", "--kind", "bugfix", "Second change"][..],
+            &["release", "--date", "2026-01-02"][..],
+            &["changelog", "add", "--kind", "security", "A third"][..],
+        ] {
+            let r = stackpack(&pack, args);
+            assert_eq!(r.code, 0, "{format} {args:?}: {}", r.stderr);
+            let check = stackpack(&pack, &["fmt", "--check"]);
+            assert_eq!(
+                check.code, 0,
+                "{format}: after {args:?}: {}{}",
+                check.stdout, check.stderr
+            );
+        }
+        let releases = std::fs::read_dir(pack.join("changelog/releases"))
+            .map(|d| d.count())
+            .unwrap_or(0);
+        assert_eq!(releases, 1, "{format}: the release was written");
+    }
+}

@@ -223,7 +223,8 @@ fn write_new_file(dir: &Path, stem: &str, text: &str) -> Result<PathBuf, WriteEr
 
 /// The text of a fragment file.
 pub fn fragment_text(entry: &NewEntry) -> String {
-    serde_yaml::to_string(&new_entry_out(entry)).unwrap_or_default()
+    let text = serde_yaml::to_string(&new_entry_out(entry)).unwrap_or_default();
+    crate::fmt::canonical_yaml(crate::fmt::Role::Fragment, text)
 }
 
 /// Create an unreleased fragment in `changelog_dir/unreleased/`. The file name starts with the
@@ -380,6 +381,7 @@ pub fn plan(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions) -> Resul
         entries: fragments.iter().map(|f| entry_out(&f.entry)).collect(),
     };
     let release_text = serde_yaml::to_string(&out).map_err(|e| WriteError::Io(e.to_string()))?;
+    let release_text = crate::fmt::canonical_yaml(crate::fmt::Role::Release, release_text);
 
     let manifest_path = pack.root().join(pack.manifest_file());
     let old_manifest =
