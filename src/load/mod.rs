@@ -92,6 +92,36 @@ impl PackFile {
     }
 }
 
+impl PackFile {
+    /// The file's bytes as an owned copy, without caching them: the cached bytes when an earlier
+    /// stage read the file, else read from disk now (through the same checks) and not kept.
+    /// The compiler copies resources into the archive this way, so a large resource that no
+    /// check reads (a blob, an image) is held once while building, not twice.
+    pub fn bytes_uncached(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(cached) = self.content.get() {
+            return cached.as_ref().map(|b| b.to_vec()).map_err(|r| r.clone().into());
+        }
+        if self.escapes {
+            return Err(safe::Refusal::Escapes.into());
+        }
+        if let Some(what) = self.special {
+            return Err(safe::Refusal::NotRegular(what).into());
+        }
+        let r = match &self.guard {
+            Some((root, budget)) => safe::read_in(root, &self.path, budget),
+            None => {
+                let root = self
+                    .path
+                    .parent()
+                    .and_then(|p| p.canonicalize().ok())
+                    .unwrap_or_default();
+                safe::read_in(&root, &self.path, &Budget::default())
+            }
+        };
+        r.map_err(std::io::Error::from)
+    }
+}
+
 /// Everything the load stage produces.
 #[derive(Debug)]
 pub struct Loaded {
