@@ -86,9 +86,9 @@ pub(super) fn cap_repeats(items: &mut Vec<Diagnostic>, sources: &SourceMap) -> b
         let (file, code) = &key;
         let place = last.get(&key).and_then(|&i| items.get(i));
         let message = format!(
-            "{total} more {code} {} in this file {} not listed: only the first {MAX_REPEATS} findings of one rule per file are reported",
+            "{total} more {code} {} in {} not shown: only the first {MAX_REPEATS} findings of one rule per file are reported",
             if total == 1 { "finding" } else { "findings" },
-            if total == 1 { "is" } else { "are" },
+            file.as_deref().unwrap_or("the pack"),
         );
         let mut d = match place.and_then(|p| p.span) {
             Some(span) => Diagnostic::new(&REPEATS_CAPPED, span, message),
@@ -209,7 +209,7 @@ mod tests {
         let conf = caps.iter().find(|d| d.file(&sources) == Some("stackpack.conf"));
         assert!(conf.is_some_and(|d| d
             .message
-            .starts_with("70 more SP702 findings in this file are not listed")));
+            .starts_with("70 more SP702 findings in stackpack.conf not shown")));
         assert!(conf.is_some_and(|d| d.severity == Severity::Warning));
         let other = caps.iter().find(|d| d.file(&sources) == Some("other.conf"));
         assert!(other.is_some_and(|d| d.message.starts_with("11 more SP702") && d.severity == Severity::Error));
