@@ -9,9 +9,13 @@
 //! so wall time mostly measures the neighbours), wall seconds, and peak resident memory.
 //! Best of `STACKPACK_BENCH_RUNS` runs (default 5) for times, median for memory. Prints a Markdown table (BENCHMARKS.md).
 //!
-//! `cargo bench --bench paths`. The 2.0 format gets its rows in [`v2_rows`] when its writer lands.
+//! StackPack 2.0 packs (`synth::v2`, 1 000 and 10 000 nodes) get their own rows ([`v2_rows`]):
+//! lint and build of the sources, lint, inspect and diff of the `.sts`, against `jq -c .` of the
+//! same nodes as JSON and `zip -r -X -6` of the same source tree.
+//!
+//! `cargo bench --bench paths`.
 
-use stackpack::synth::{classic, ClassicForms, SynthSpec};
+use stackpack::synth::{classic, v2, ClassicForms, SynthSpec, V2Forms};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -162,10 +166,73 @@ fn ratio(a: Option<Sample>, b: Option<Sample>) -> String {
     }
 }
 
-/// Rows of the 2.0 format (`.sts` 2.0 lint, build, import, diff) go here once its writer is
-/// merged: the same `Row`s, measured by the same [`measure`]. Empty until then.
-fn v2_rows(_small: &ClassicForms, _large: &ClassicForms, _work: &Path) -> Vec<Row> {
-    Vec::new()
+/// Rows of the StackPack 2.0 format, with their own references (`jq -c .` of the same nodes as
+/// JSON, `zip -r -X -6` of the same source tree), measured by the same [`measure`].
+/// A reference row: its name and its samples at 1 000 and 10 000 nodes.
+type RefRow = (String, [Option<Sample>; 2]);
+/// A 2.0 case: row name, reference ("jq" or "zip"), arguments for a pack and its size index.
+type V2Case<'a> = (&'a str, &'static str, &'a dyn Fn(&V2Forms, usize) -> Vec<String>);
+
+fn v2_rows(packs: &[V2Forms; 2], work: &Path) -> (Vec<Row>, [RefRow; 2]) {
+    let s = |p: &Path| p.to_string_lossy().into_owned();
+    let nothing = || {};
+    let jq: [Option<Sample>; 2] = [0, 1].map(|i| {
+        let mut args = vec!["-c".to_string(), ".".to_string()];
+        args.extend(packs[i].json.iter().map(|p| s(p)));
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        measure("jq", &a, work, &nothing)
+    });
+    let zip: [Option<Sample>; 2] = [0, 1].map(|i| {
+        let target = work.join(format!("ref-v2-{i}.zip"));
+        let t2 = target.clone();
+        measure(
+            "zip",
+            &["-q", "-r", "-X", "-6", &s(&target), "."],
+            &packs[i].source,
+            &move || {
+                let _ = std::fs::remove_file(&t2);
+            },
+        )
+    });
+    let mut rows = Vec::new();
+    let cases: [V2Case; 5] = [
+        ("2.0 sources: lint", "jq", &|f, _| vec!["lint".into(), s(&f.source)]),
+        ("2.0 sources: build", "zip", &|f, i| {
+            vec![
+                "build".into(),
+                s(&f.source),
+                "--out".into(),
+                s(&work.join(format!("v2-out-{i}"))),
+            ]
+        }),
+        (".sts 2.0: lint", "jq", &|f, _| vec!["lint".into(), s(&f.sts)]),
+        (".sts 2.0: inspect", "jq", &|f, _| vec!["inspect".into(), s(&f.sts)]),
+        (".sts 2.0: diff (same archive twice)", "jq", &|f, _| {
+            vec!["diff".into(), s(&f.sts), s(&f.sts)]
+        }),
+    ];
+    for (name, reference, args) in cases {
+        let mut out = [None, None];
+        for (i, f) in packs.iter().enumerate() {
+            let a = args(f, i);
+            let a: Vec<&str> = a.iter().map(String::as_str).collect();
+            out[i] = measure(BIN, &a, work, &nothing);
+        }
+        rows.push(Row {
+            path: name.into(),
+            small: out[0],
+            large: out[1],
+            reference,
+            ref_large: if reference == "jq" { jq[1] } else { zip[1] },
+        });
+    }
+    (
+        rows,
+        [
+            ("`jq -c .` of the 2.0 nodes as JSON".into(), jq),
+            ("`zip -r -X -6` of the 2.0 sources".into(), zip),
+        ],
+    )
 }
 
 fn main() {
@@ -231,8 +298,14 @@ fn main() {
 
     let out_dir = |i: usize| w.join(format!("out-{i}"));
     let imp_dir = |i: usize| w.join(format!("imported-{i}"));
+    // The previous run's output is moved aside, not deleted: creating thousands of files right
+    // after deleting thousands makes ext4's inode allocator skip the recently freed inodes
+    // (`recently_deleted`), which charged several seconds of kernel time to import that a user
+    // importing once never sees. Everything is deleted with the work directory at the end.
+    let trash = std::cell::Cell::new(0usize);
     let clear_imp = |i: usize| {
-        let _ = std::fs::remove_dir_all(imp_dir(i));
+        trash.set(trash.get() + 1);
+        let _ = std::fs::rename(imp_dir(i), w.join(format!("trash-{}", trash.get())));
     };
     let none = |_: usize| {};
     add(
@@ -319,7 +392,15 @@ fn main() {
         &none,
         &jq,
     );
-    rows.extend(v2_rows(&forms[0], &forms[1], w));
+    let v2_packs = [1_000, 10_000].map(|n| {
+        let spec = SynthSpec {
+            nodes: n,
+            resource_bytes: 0,
+            seed: 42,
+        };
+        v2(&w.join(format!("v2-{n}")), &spec).unwrap_or_else(|e| fail(&e.to_string()))
+    });
+    let (v2_rows, v2_refs) = v2_rows(&v2_packs, w);
 
     let big_out = w.join("out-big");
     let big_build = measure(
@@ -352,6 +433,24 @@ fn main() {
             ratio(r.large, r.ref_large)
         );
     }
+    for (name, r) in &v2_refs {
+        println!("| {name} | {} | {} | {} | | |", fmt(r[0]), fmt(r[1]), ratio(r[1], r[0]));
+    }
+    for r in &v2_rows {
+        let reference = if r.reference == "jq" {
+            "`jq -c .` (2.0 JSON)"
+        } else {
+            "`zip -r -X -6` (2.0 sources)"
+        };
+        println!(
+            "| {} | {} | {} | {} | {reference} | {} |",
+            r.path,
+            fmt(r.small),
+            fmt(r.large),
+            ratio(r.large, r.small),
+            ratio(r.large, r.ref_large)
+        );
+    }
     println!(
         "| 10 000 nodes + 50 MB: build | | {} | | `zip -r -X -6` of the sources: {} | {} |",
         fmt(big_build),
@@ -373,5 +472,12 @@ fn main() {
         "STJ: {} bytes (1 000 nodes), {} bytes (10 000 nodes)",
         size(&jq_input[0]),
         size(&jq_input[1])
+    );
+    println!(
+        "2.0 packs: {} and {} nodes, .sts {} and {} bytes",
+        v2_packs[0].stats.nodes,
+        v2_packs[1].stats.nodes,
+        size(&v2_packs[0].sts),
+        size(&v2_packs[1].sts)
     );
 }

@@ -4,13 +4,15 @@
 //! allocator), bytes the template scanner examined, calls to and bytes handed to the Handlebars
 //! parser, characters walked for offset ↔ column conversions — on generated packs of 1 000 and
 //! 10 000 nodes, in each of their forms (declarative sources, classic source tree, `.sts`), for
-//! lint, import and diff, and fails when any count grows more than 12× for 10× the nodes.
+//! lint, import and diff, and on generated StackPack 2.0 packs of 1 000 and 10 000 nodes
+//! (`synth::v2`: lint of the sources and of the `.sts`, diff of two `.sts`), and fails when any
+//! count grows more than 12× for 10× the nodes.
 //!
 //! One `#[test]`: the counters are process-wide, so the paths run one after the other.
 
 use stackpack::check::CheckOptions;
 use stackpack::diag::Diagnostics;
-use stackpack::synth::{classic, ClassicForms, SynthSpec};
+use stackpack::synth::{classic, v2, ClassicForms, SynthSpec, V2Forms};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
@@ -122,6 +124,28 @@ const PATHS: [Path; 5] = [
     ("diff of two .sts", diff_sts),
 ];
 
+fn lint_v2_source(f: &V2Forms) {
+    let a = stackpack::v2::analyze(&f.source, &Default::default());
+    assert!(a.is_ok_and(|a| !a.diags.has_errors()));
+}
+
+fn lint_v2_sts(f: &V2Forms) {
+    let a = stackpack::v2::analyze(&f.sts, &Default::default());
+    assert!(a.is_ok_and(|a| !a.diags.has_errors()));
+}
+
+fn diff_v2_sts(f: &V2Forms) {
+    assert!(stackpack::v2::diff::diff_paths_of(&f.sts, &f.sts).is_ok());
+}
+
+type V2Path = (&'static str, fn(&V2Forms));
+
+const V2_PATHS: [V2Path; 3] = [
+    ("lint of the 2.0 sources", lint_v2_source),
+    ("lint of the 2.0 .sts", lint_v2_sts),
+    ("diff of two 2.0 .sts", diff_v2_sts),
+];
+
 /// Metrics below this at 1 000 nodes are fixed costs, not growth: not compared.
 const FLOOR: usize = 1_000;
 /// 10× the nodes may cost at most this many times the work (10× plus fixed-cost slack).
@@ -140,11 +164,24 @@ fn work_grows_linearly_on_every_input_path() {
         let f = classic(&dir.path().join(nodes.to_string()), &spec).unwrap_or_else(|e| panic!("{e}"));
         forms.push(f);
     }
+    let mut v2_forms = Vec::new();
+    for nodes in [1_000, 10_000] {
+        let spec = SynthSpec {
+            nodes,
+            resource_bytes: 0,
+            seed: 42,
+        };
+        let f = v2(&dir.path().join(format!("v2-{nodes}")), &spec).unwrap_or_else(|e| panic!("{e}"));
+        v2_forms.push(f);
+    }
     // Warm-up: one-time costs (lazy statics) are not growth.
     for (_, path) in PATHS {
         path(&forms[0]);
     }
-    let mut failures = Vec::new();
+    for (_, path) in V2_PATHS {
+        path(&v2_forms[0]);
+    }
+    let mut measured: Vec<(&str, [usize; 6], [usize; 6])> = Vec::new();
     for (name, path) in PATHS {
         // Each measurement starts with an empty cache of checked tags, so both sizes pay for
         // parsing their distinct tags.
@@ -152,6 +189,17 @@ fn work_grows_linearly_on_every_input_path() {
         let small = work(|| path(&forms[0]));
         stackpack::template::forget_checked_tags();
         let large = work(|| path(&forms[1]));
+        measured.push((name, small, large));
+    }
+    for (name, path) in V2_PATHS {
+        stackpack::template::forget_checked_tags();
+        let small = work(|| path(&v2_forms[0]));
+        stackpack::template::forget_checked_tags();
+        let large = work(|| path(&v2_forms[1]));
+        measured.push((name, small, large));
+    }
+    let mut failures = Vec::new();
+    for (name, small, large) in measured {
         for i in 0..METRICS.len() {
             if small[i] < FLOOR {
                 continue;

@@ -286,14 +286,9 @@ fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut F
         }
         return;
     };
-    match file.bytes() {
-        Ok(data) => files.add(
-            to.to_string(),
-            Source::File(rel.to_string()),
-            data.to_vec(),
-            span,
-            diags,
-        ),
+    // Not cached: a resource no check read (a blob, an image) is held once, in its entry.
+    match file.bytes_uncached() {
+        Ok(data) => files.add(to.to_string(), Source::File(rel.to_string()), data, span, diags),
         Err(e) => {
             let msg = format!("cannot read `{rel}`: {e}");
             let d = match span {

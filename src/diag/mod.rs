@@ -68,6 +68,10 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// Other places that matter (the first definition of a duplicate, …).
     pub related: Vec<(Span, String)>,
+    /// Set on the one finding that sums up repeated findings held back by
+    /// [`cascade::cap_repeats`]: the code it stands for and how many were held back, by
+    /// severity (info, warning, error).
+    pub(crate) capped: Option<(&'static str, [usize; 3])>,
 }
 
 impl Diagnostic {
@@ -82,6 +86,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             related: Vec::new(),
+            capped: None,
         }
     }
 
@@ -97,6 +102,7 @@ impl Diagnostic {
             help: None,
             notes: Vec::new(),
             related: Vec::new(),
+            capped: None,
         }
     }
 
@@ -149,8 +155,16 @@ impl Diagnostics {
     pub fn has_errors(&self) -> bool {
         self.items.iter().any(|d| d.severity == Severity::Error)
     }
+    /// Findings of `severity`, counting those that [`cascade::cap_repeats`] held back (and not
+    /// the findings that sum them up).
     pub fn count(&self, severity: Severity) -> usize {
-        self.items.iter().filter(|d| d.severity == severity).count()
+        self.items
+            .iter()
+            .map(|d| match d.capped {
+                Some((_, held)) => held[severity as usize],
+                None => usize::from(d.severity == severity),
+            })
+            .sum()
     }
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
@@ -172,14 +186,23 @@ impl Diagnostics {
     }
 
     /// Sort by file, position, then code, and drop exact duplicates: output order must not
-    /// depend on the order in which rules ran.
+    /// depend on the order in which rules ran. Then cap repeats: past
+    /// [`cascade::MAX_REPEATS`] findings of one rule in one file, the rest are counted in one
+    /// finding ([`cascade::cap_repeats`]). Every output path sorts before it prints.
     pub fn sort(&mut self, sources: &SourceMap) {
+        self.sort_only(sources);
+        self.items.dedup();
+        if cascade::cap_repeats(&mut self.items, sources) {
+            self.sort_only(sources);
+        }
+    }
+
+    fn sort_only(&mut self, sources: &SourceMap) {
         self.items.sort_by(|a, b| {
             let ka = (a.file(sources).unwrap_or(""), a.span.map(|s| (s.start, s.end)), a.code);
             let kb = (b.file(sources).unwrap_or(""), b.span.map(|s| (s.start, s.end)), b.code);
             ka.cmp(&kb).then_with(|| a.message.cmp(&b.message))
         });
-        self.items.dedup();
     }
 }
 

@@ -1,4 +1,5 @@
-//! Rules about the diagnostics themselves: per-location suppression comments (SP903–SP905).
+//! Rules about the diagnostics themselves: per-location suppression comments (SP903–SP905),
+//! and the count of repeated findings held back (SP807, `cascade::cap_repeats`).
 
 use super::{Rule, Severity};
 
@@ -25,4 +26,10 @@ pub const INVALID_SUPPRESSION: Rule = Rule {
     example: "# stackpack: allow SP205 the dependency is installed by hand",
 };
 
-pub const RULES: &[&Rule] = &[&SUPPRESSION_WITHOUT_REASON, &UNUSED_SUPPRESSION, &INVALID_SUPPRESSION];
+pub const RULES: &[&Rule] = &[
+    &SUPPRESSION_WITHOUT_REASON,
+    &UNUSED_SUPPRESSION,
+    &INVALID_SUPPRESSION,
+    // The repeat cap of the diagnostics model (src/diag/cascade.rs).
+    &super::cascade::REPEATS_CAPPED,
+];

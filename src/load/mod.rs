@@ -92,6 +92,36 @@ impl PackFile {
     }
 }
 
+impl PackFile {
+    /// The file's bytes as an owned copy, without caching them: the cached bytes when an earlier
+    /// stage read the file, else read from disk now (through the same checks) and not kept.
+    /// The compiler copies resources into the archive this way, so a large resource that no
+    /// check reads (a blob, an image) is held once while building, not twice.
+    pub fn bytes_uncached(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(cached) = self.content.get() {
+            return cached.as_ref().map(|b| b.to_vec()).map_err(|r| r.clone().into());
+        }
+        if self.escapes {
+            return Err(safe::Refusal::Escapes.into());
+        }
+        if let Some(what) = self.special {
+            return Err(safe::Refusal::NotRegular(what).into());
+        }
+        let r = match &self.guard {
+            Some((root, budget)) => safe::read_in(root, &self.path, budget),
+            None => {
+                let root = self
+                    .path
+                    .parent()
+                    .and_then(|p| p.canonicalize().ok())
+                    .unwrap_or_default();
+                safe::read_in(&root, &self.path, &Budget::default())
+            }
+        };
+        r.map_err(std::io::Error::from)
+    }
+}
+
 /// Everything the load stage produces.
 #[derive(Debug)]
 pub struct Loaded {
@@ -124,16 +154,61 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
     let canonical_root = root.canonicalize().map_err(|e| LoadError::io(root, e))?;
     let budget = Arc::new(Budget::default());
     let files = discover_with(root, &canonical_root, &budget, diags)?;
+    let missing_manifest = |diags: &mut Diagnostics| {
+        // A symlink out of the pack is not in the walk's map as readable: say why.
+        let shown = display_path(root, MANIFEST);
+        let r = safe::read_in(&canonical_root, &manifest_path, &budget).err();
+        push_refusal(diags, shown, MANIFEST, r.unwrap_or(safe::Refusal::Escapes));
+    };
+    Ok(parse_files(
+        root,
+        canonical_root.clone(),
+        files,
+        missing_manifest,
+        diags,
+    ))
+}
 
+/// Load a declarative pack held in memory (pack-relative `/`-separated path → bytes) exactly as
+/// [`load`] would load the same files written under `root`, without touching the disk: `root`
+/// only names the files in findings. `import` checks the sources it is about to write this way
+/// instead of writing them twice (issue 15: creating thousands of files is most of its time).
+pub fn load_from_memory(root: &Path, files: &BTreeMap<String, Vec<u8>>, diags: &mut Diagnostics) -> Loaded {
+    let files: BTreeMap<String, PackFile> = files
+        .iter()
+        .map(|(rel, bytes)| {
+            let f = PackFile {
+                content: std::sync::OnceLock::from(Ok(Arc::from(bytes.as_slice()))),
+                ..PackFile::new(root.join(rel), bytes.len() as u64, false)
+            };
+            (rel.clone(), f)
+        })
+        .collect();
+    let missing_manifest = |diags: &mut Diagnostics| {
+        push_refusal(
+            diags,
+            display_path(root, MANIFEST),
+            MANIFEST,
+            safe::Refusal::Io(std::io::ErrorKind::NotFound, "no such file".into()),
+        )
+    };
+    parse_files(root, root.to_path_buf(), files, missing_manifest, diags)
+}
+
+/// The manifest and node files of a discovered pack, parsed.
+fn parse_files(
+    root: &Path,
+    canonical_root: PathBuf,
+    files: BTreeMap<String, PackFile>,
+    missing_manifest: impl FnOnce(&mut Diagnostics),
+    diags: &mut Diagnostics,
+) -> Loaded {
     let mut sources = SourceMap::new();
     let manifest = match files.get(MANIFEST) {
         Some(f) if f.escapes || f.special.is_some() => None, // reported by the walk; never read
         Some(f) => read_pack_text(&mut sources, root, MANIFEST, f, diags),
         None => {
-            // A symlink out of the pack is not in the walk's map as readable: say why.
-            let shown = display_path(root, MANIFEST);
-            let r = safe::read_in(&canonical_root, &manifest_path, &budget).err();
-            push_refusal(diags, shown, MANIFEST, r.unwrap_or(safe::Refusal::Escapes));
+            missing_manifest(diags);
             None
         }
     }
@@ -162,14 +237,14 @@ pub fn load(root: &Path, diags: &mut Diagnostics) -> Result<Loaded, LoadError> {
         }
     }
     misplaced_sources(root, &files, diags);
-    Ok(Loaded {
+    Loaded {
         root: root.to_path_buf(),
         canonical_root,
         sources,
         manifest,
         node_files,
         files,
-    })
+    }
 }
 
 /// The top-level keys of node files (the same as `model::kind::NodeKind::key`; the load stage
