@@ -19,8 +19,9 @@ use super::{Diagnostic, Diagnostics, Rule, Severity};
 use crate::source::SourceMap;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Findings of one rule in one file that are reported; the human printer shows as many
-/// (`render::human::MAX_PER_FILE_AND_CODE`), so nothing it prints is cut again.
+/// Findings of one rule in one file that are reported; the human printer's own cap for
+/// findings that skip this pass is the same number (`render::human::MAX_PER_FILE_AND_CODE`),
+/// so nothing it prints is cut again.
 pub const MAX_REPEATS: usize = 50;
 
 pub const REPEATS_CAPPED: Rule = Rule {

@@ -19,8 +19,10 @@ const WHOLE_LINE: usize = 400;
 pub const WINDOW: usize = 160;
 /// Characters shown before the value when the line is cut.
 const LEAD: usize = 60;
-/// Findings of one code in one file shown in full; the rest are summed up in one line.
-pub const MAX_PER_FILE_AND_CODE: usize = 50;
+/// Findings of one code in one file shown in full; the rest are summed up in one line. The
+/// model caps them first for every format (`Diagnostics::sort`, SP807); this is the same cap,
+/// for findings rendered without that pass.
+pub const MAX_PER_FILE_AND_CODE: usize = crate::diag::cascade::MAX_REPEATS;
 
 struct Style {
     on: bool,
@@ -77,7 +79,7 @@ pub fn render(diags: &Diagnostics, sources: &SourceMap, opts: RenderOptions) -> 
     for ((file, code), n) in &hidden {
         let _ = writeln!(
             out,
-            "{}: {n} more {code} {} in {} not shown (`--format json` lists them all)\n",
+            "{}: {n} more {code} {} in {} not shown\n",
             style.bold("note"),
             plural(*n, "finding", "findings"),
             escape(file.unwrap_or("the pack"))
