@@ -120,7 +120,7 @@ impl SourceFile {
         if !text.is_ascii() {
             line_char_starts.push(0);
             for (n, (i, c)) in text.char_indices().enumerate() {
-                if n % CHAR_STEP == 0 {
+                if n.is_multiple_of(CHAR_STEP) {
                     char_marks.push(u32::try_from(i).unwrap_or(u32::MAX));
                 }
                 if c == '\n' {
@@ -312,8 +312,8 @@ mod tests {
 
     #[test]
     fn long_non_ascii_lines_agree_with_a_plain_count() {
-        let text: String = (0..2000)
-            .map(|i| if i % 7 == 0 { 'é' } else { 'a' })
+        let text: String = (0..2000u32)
+            .map(|i| if i.is_multiple_of(7) { 'é' } else { 'a' })
             .collect::<String>()
             + "\nxé€y";
         let mut map = SourceMap::new();

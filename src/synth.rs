@@ -296,7 +296,7 @@ error = "resources/error.md"
         while page.len() < target {
             let r = rng.next_u64();
             let _ = write!(page, "{} ", words[(r % words.len() as u64) as usize]);
-            if r % 13 == 0 {
+            if r.is_multiple_of(13) {
                 page.push('\n');
             }
         }

@@ -841,7 +841,7 @@ pub fn to_stj(text: &str, scanned: &Scanned, expand_get: &dyn Fn(&str) -> Option
     let bytes = text.as_bytes();
     for tag in &scanned.tags {
         let before = backslashes_before(bytes, tag.range.start).min(tag.range.start - last);
-        if !tag.escaped && tag.kind != TagKind::Comment && before >= 2 && before % 2 == 0 {
+        if !tag.escaped && tag.kind != TagKind::Comment && before >= 2 && before.is_multiple_of(2) {
             // `\\{{ x }}`: an escaped backslash (JSON) before a live tag. Handlebars would drop
             // one backslash (and, escaped for sync, `\\\{{` is not an escape at all), so the
             // JSON escape is rewritten as `\u005c`, the same character, that no lexer touches.

@@ -160,7 +160,7 @@ fn fuzz(seed_pack: &Path, seed: u64, iterations: usize, via_binary_every: usize)
                 tmp.keep().join(format!("m{it}")).display()
             );
         }
-        if it % via_binary_every == 0 {
+        if it.is_multiple_of(via_binary_every) {
             let out = Command::new(env!("CARGO_BIN_EXE_stackpack"))
                 .args(["lint", ".", "--format", "sarif"])
                 .current_dir(&work)

@@ -510,11 +510,11 @@ fn normalized(name: &str) -> String {
 
 /// `268435456` → `256 MiB`.
 pub fn human_size(n: u64) -> String {
-    if n >= MIB * 1024 && n % (MIB * 1024) == 0 {
+    if n >= MIB * 1024 && n.is_multiple_of(MIB * 1024) {
         format!("{} GiB", n / (MIB * 1024))
-    } else if n >= MIB && n % MIB == 0 {
+    } else if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
-    } else if n >= 1024 && n % 1024 == 0 {
+    } else if n >= 1024 && n.is_multiple_of(1024) {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
