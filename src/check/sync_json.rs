@@ -10,7 +10,7 @@
 
 use super::rules;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Body, Node, NodeKind, Pack};
+use crate::model::{Body, NodeKind, Pack};
 use crate::sync::rules as sync_rules;
 use crate::template::{ArgKind, Tag, TagKind};
 use serde_json::{json, Map, Value};
@@ -23,7 +23,8 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
     // One resolver for every template: its index is linear in the nodes.
     let resolver = crate::sync::render::Resolver::new(pack, &instance_id);
     let mut seen = std::collections::BTreeSet::new();
-    for node in &pack.nodes {
+    let types = action_types(pack);
+    for (index, node) in pack.nodes.iter().enumerate() {
         let Body::Template(t) = &node.body else { continue };
         if !seen.insert(t.template.value.as_str()) {
             continue;
@@ -35,7 +36,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
         let Some((_, text)) = pack.text(&t.template.value) else {
             continue;
         };
-        let type_name = action_type(pack, node).unwrap_or_else(|| "sample".to_string());
+        let type_name = types.get(&index).cloned().unwrap_or_else(|| "sample".to_string());
         let relation = node.kind == NodeKind::RelationTemplate;
         let minimal = base(&type_name, relation);
         let rich = synthesize(pack, &t.parameter.value, text, &scanned.tags, minimal.clone());
@@ -77,22 +78,24 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) {
 }
 
 /// The external type of the first sync action that uses `node`.
-fn action_type(pack: &Pack, node: &Node) -> Option<String> {
+/// The element type each template is used for, by the template node's index: the `type` of the
+/// first sync action naming it. One pass over the syncs (a lookup per template would make the
+/// check quadratic: every template against every sync).
+fn action_types(pack: &Pack) -> std::collections::HashMap<usize, String> {
+    let mut out = std::collections::HashMap::new();
     for n in &pack.nodes {
         let Body::Sync(s) = &n.body else { continue };
-        let actions = s.component_actions.iter().chain(&s.relation_actions);
-        for a in actions {
-            let r = pack.resolve(&a.template, &[node.kind]);
-            if let crate::model::Resolved::Local(i) = r {
-                if std::ptr::eq(&pack.nodes[i], node) {
-                    if let Some(t) = &a.type_name {
-                        return Some(t.value.clone());
-                    }
+        for a in s.component_actions.iter().chain(&s.relation_actions) {
+            let Some(t) = &a.type_name else { continue };
+            // Each template kind on its own, as a template node resolves its own references.
+            for kind in [NodeKind::ComponentTemplate, NodeKind::RelationTemplate] {
+                if let crate::model::Resolved::Local(i) = pack.resolve(&a.template, &[kind]) {
+                    out.entry(i).or_insert_with(|| t.value.clone());
                 }
             }
         }
     }
-    None
+    out
 }
 
 fn base(type_name: &str, relation: bool) -> Value {

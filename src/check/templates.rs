@@ -93,6 +93,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
     let vars = pack.manifest.import_vars();
     let gets = GetResolver::new(pack);
     let mut reached = Vec::new();
+    let instance_args = files_with_instance_args(pack);
     for (node, path) in template_files(pack) {
         let Some((file, _)) = pack.text(&path.value) else {
             continue; // missing or unreadable: reported by the model (SP010, SP001)
@@ -116,7 +117,7 @@ pub fn check(pack: &Pack, diags: &mut Diagnostics) -> Vec<usize> {
                 .help("fix the Handlebars syntax; templates are written unescaped (`{{ element.name }}`)"),
             ),
             Ok(scanned) => {
-                if !has_instance_args(pack, &path.value) {
+                if !instance_args.contains(path.value.as_str()) {
                     for tag in &scanned.tags {
                         if tag.escaped
                             || tag.phase != template::Phase::Import
@@ -449,11 +450,16 @@ fn get_or_create_shape(tag: &template::Tag, file: crate::source::FileId, diags: 
     }
 }
 
-/// Whether some node using the template file `path` is imported with the instance arguments.
-fn has_instance_args(pack: &Pack, path: &str) -> bool {
+/// The template files some node using them is imported with the instance arguments, in one
+/// pass (a scan of every node per template file would make SP306 quadratic).
+fn files_with_instance_args(pack: &Pack) -> std::collections::HashSet<&str> {
     pack.nodes
         .iter()
-        .any(|n| matches!(&n.body, Body::Template(t) if t.template.value == path) && pack.imported_with_args(n.scope))
+        .filter_map(|n| match &n.body {
+            Body::Template(t) if pack.imported_with_args(n.scope) => Some(t.template.value.as_str()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// SP306 for `var` used in `place` (the node itself or its template) of the node `node`.
