@@ -59,13 +59,13 @@ impl std::fmt::Display for Error {
 
 const WIDTH: usize = 100;
 
-fn yaml_options() -> pretty_yaml::config::FormatOptions {
+fn yaml_options(trim_trailing_whitespace: bool) -> pretty_yaml::config::FormatOptions {
     let mut o = pretty_yaml::config::FormatOptions::default();
     o.layout.print_width = WIDTH;
     o.layout.indent_width = 2;
     o.language.quotes = pretty_yaml::config::Quotes::PreferDouble;
     o.language.indent_block_sequence_in_map = true;
-    o.language.trim_trailing_whitespaces = true;
+    o.language.trim_trailing_whitespaces = trim_trailing_whitespace;
     o.language.trim_trailing_zero = false;
     // `{dependency: common, to: 2.5.0}`, as the changelog docs write flow maps.
     o.language.brace_spacing = false;
@@ -102,9 +102,10 @@ fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) 
     }
 }
 
-fn format_yaml(text: &str) -> Result<String, Error> {
+fn format_yaml(text: &str, trim_trailing_whitespace: bool) -> Result<String, Error> {
     let input = text.to_string();
-    guarded(move || pretty_yaml::format_text(&input, &yaml_options()).map_err(|e| e.to_string()))
+    let options = yaml_options(trim_trailing_whitespace);
+    guarded(move || pretty_yaml::format_text(&input, &options).map_err(|e| e.to_string()))
 }
 
 fn format_toml(text: &str) -> Result<String, Error> {
@@ -128,15 +129,30 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
         Kind::Yaml => {
             let before = yaml_data(&normalized).map_err(Error::Syntax)?;
             let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before);
-            let out = format_yaml(&normalized)?;
+            // Trailing whitespace is trimmed everywhere, except where it is data: on the
+            // lines of a block scalar (`|`), as published packs' multi-line queries have
+            // it. The formatter trims it there too, so a text it would change is formatted
+            // again with the trailing whitespace kept.
+            let mut trim = true;
+            let mut out = format_yaml(&normalized, trim)?;
             if !same(&out) {
-                return Err(Error::ChangesMeaning);
+                trim = false;
+                out = format_yaml(&normalized, trim)?;
+                if !same(&out) {
+                    return Err(Error::ChangesMeaning);
+                }
             }
             let ordered = reorder::yaml(&out, ctx);
-            match (ordered != out).then(|| format_yaml(&ordered)) {
+            let out = match (ordered != out).then(|| format_yaml(&ordered, trim)) {
                 Some(Ok(o)) if same(&o) => o,
                 _ => out,
-            }
+            };
+            let ended = end_with_one_newline(&out);
+            return Ok(if same(&ended) {
+                ended
+            } else {
+                format!("{}\n", out.trim_end_matches('\n'))
+            });
         }
         Kind::Toml => {
             let before: toml::Table = normalized
@@ -158,12 +174,17 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
             }
         }
     };
-    let mut out = out.trim_end_matches(['\n', ' ']).to_string();
+    Ok(end_with_one_newline(&out))
+}
+
+/// `text` ending in exactly one newline, without trailing blanks (empty when all blank).
+fn end_with_one_newline(text: &str) -> String {
+    let mut out = text.trim_end_matches(['\n', ' ']).to_string();
     out.push('\n');
     if out.trim().is_empty() {
         out.clear();
     }
-    Ok(out)
+    out
 }
 
 /// The YAML and TOML files a pack's sources are made of: the manifest, the node files and any
@@ -268,6 +289,26 @@ mod tests {
         assert!(out.contains("name = \"a\"") && out.contains("# the name"), "{out}");
         assert!(out.ends_with("common = \"2.5.0\"\n"), "{out}");
         assert_eq!(format_text(Kind::Toml, &out).as_ref(), Ok(&out), "idempotent");
+    }
+
+    #[test]
+    fn trailing_blanks_inside_block_scalars_are_kept() {
+        // A multi-line query whose lines end in a blank (as published 2.0 packs write them):
+        // the blank is part of the string, so it stays; other lines are still tidied.
+        let text = "nodes:\n    - query: |\n        a or \n        b\n      name:   'x'   \n";
+        let out = format_text(Kind::Yaml, text);
+        assert_eq!(
+            out.as_deref(),
+            Ok("nodes:\n  - query: |\n      a or \n      b\n    name: \"x\"\n"),
+            "{out:?}"
+        );
+        let out = out.unwrap_or_default();
+        assert_eq!(yaml_data(&out), yaml_data(text));
+        assert_eq!(format_text(Kind::Yaml, &out).as_ref(), Ok(&out), "idempotent");
+        // At the very end of the file too.
+        let last = "q: |\n  a \n  b \n";
+        let out = format_text(Kind::Yaml, last).unwrap_or_default();
+        assert_eq!(yaml_data(&out), yaml_data(last), "{out:?}");
     }
 
     #[test]
