@@ -148,9 +148,23 @@ fn update_rewrites_inline_and_file_expectations() {
     );
     assert_eq!(std::fs::read_to_string(&expected).unwrap_or_default(), good);
     let rewritten = std::fs::read_to_string(&yaml).unwrap_or_default();
+    // Written in block style, in `stackpack fmt`'s layout.
     assert!(
-        rewritten.contains("\"dependencyType\": \"HIERARCHICAL\""),
+        rewritten.contains("    relations:\n      - dependencyType: HIERARCHICAL\n"),
         "{rewritten}"
+    );
+    let block = |t: &str| {
+        let start = t.find("    relations:\n").unwrap_or(t.len());
+        let end = t[start..].find("\n  - name:").map_or(t.len(), |n| start + n);
+        t[start..end].to_string()
+    };
+    let fmt = stackpack(&dir, &["fmt", "tests/queues.yaml"]);
+    assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
+    let formatted = std::fs::read_to_string(&yaml).unwrap_or_default();
+    assert_eq!(
+        block(&formatted),
+        block(&rewritten),
+        "fmt keeps the updated block as it is"
     );
     assert!(
         rewritten.starts_with("# yaml-language-server"),

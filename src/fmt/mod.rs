@@ -44,6 +44,9 @@ pub enum Error {
     /// The formatter's output would not mean the same as the input (a formatter bug): the
     /// file is left as it is.
     ChangesMeaning,
+    /// The formatter's layout of a multi-line flow collection (`[ … ]`, `{ … }`) would not be
+    /// valid YAML 1.2 (closing bracket at its key's indentation): the file is left as it is.
+    FlowLayout,
 }
 
 impl std::fmt::Display for Error {
@@ -53,6 +56,10 @@ impl std::fmt::Display for Error {
             Error::ChangesMeaning => {
                 f.write_str("left as it is: formatting it would change its data (please report this)")
             }
+            Error::FlowLayout => f.write_str(
+                "left as it is: a multi-line `[ … ]` or `{ … }` here cannot be laid out canonically \
+                 as valid YAML 1.2; write it in block style (`- item` lines, `key: value` lines)",
+            ),
         }
     }
 }
@@ -94,6 +101,11 @@ fn yaml_data(text: &str) -> Result<Vec<serde_yaml::Value>, String> {
     Ok(docs)
 }
 
+/// Whether the loader's YAML 1.2 parser (`saphyr`) reads `text` without a syntax error.
+fn strict_yaml_ok(text: &str) -> bool {
+    saphyr_parser::Parser::new_from_str(text).all(|event| event.is_ok())
+}
+
 /// Run a formatter that might panic on input it does not expect as a normal error.
 fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) -> Result<String, Error> {
     match std::panic::catch_unwind(f) {
@@ -128,7 +140,11 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
     let out = match kind {
         Kind::Yaml => {
             let before = yaml_data(&normalized).map_err(Error::Syntax)?;
-            let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before);
+            // The output must also stay readable by the tool's own (YAML 1.2) reader when the
+            // input was: `serde_yaml` alone accepts layouts the loader rejects (a flow list's
+            // closing `]` at its key's indentation).
+            let strict = strict_yaml_ok(&normalized);
+            let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before) && (!strict || strict_yaml_ok(t));
             // Trailing whitespace is trimmed everywhere, except where it is data: on the
             // lines of a block scalar (`|`), as published packs' multi-line queries have
             // it. The formatter trims it there too, so a text it would change is formatted
@@ -139,7 +155,12 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
                 trim = false;
                 out = format_yaml(&normalized, trim)?;
                 if !same(&out) {
-                    return Err(Error::ChangesMeaning);
+                    let data_kept = yaml_data(&out).ok().as_ref() == Some(&before);
+                    return Err(if data_kept {
+                        Error::FlowLayout
+                    } else {
+                        Error::ChangesMeaning
+                    });
                 }
             }
             let ordered = reorder::yaml(&out, ctx);
@@ -309,6 +330,19 @@ mod tests {
         let last = "q: |\n  a \n  b \n";
         let out = format_text(Kind::Yaml, last).unwrap_or_default();
         assert_eq!(yaml_data(&out), yaml_data(last), "{out:?}");
+    }
+
+    #[test]
+    fn output_stays_readable_by_the_loader() {
+        // A JSON-style flow list under a key (what `stackpack test --update` wrote): the
+        // formatter would put its closing `]` at the key's indentation, which serde_yaml reads
+        // and the loader's YAML 1.2 parser rejects.
+        let text = "cases:\n  - name: a\n    relations: [\n        {\n          \"a\": \"b\"\n        }\n      ]\n";
+        assert!(strict_yaml_ok(text));
+        match format_text(Kind::Yaml, text) {
+            Ok(out) => assert!(strict_yaml_ok(&out), "{out}"),
+            Err(e) => assert_eq!(e, Error::FlowLayout),
+        }
     }
 
     #[test]
