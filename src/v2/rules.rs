@@ -357,7 +357,7 @@ rule!(
     "v2-renamed-field",
     Warning,
     "A field was renamed in a server version: use the new name (the old one is still read, for now).",
-    "moreTab: K8s  # now menuSection"
+    "externalComponentSelector: \"…\"  # now topologySourceSelector"
 );
 rule!(
     FIELD_TOO_NEW,
