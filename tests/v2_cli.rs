@@ -301,6 +301,7 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path().join("old");
     std::fs::create_dir_all(dir.join("provisioning")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("resources")).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("stackpack.conf"), "schemaVersion = \"2.0\"\nname = \"old\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(
@@ -308,20 +309,23 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
         "nodes:\n{{ include \"./monitors.sty\" \"yaml\" }}\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    // The pages the conf names (as the 2025 template has them) and a README.
+    for page in ["overview.md", "installed.md"] {
+        std::fs::write(dir.join("resources").join(page), "# page\n").unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(dir.join("README.md"), "").unwrap_or_else(|e| panic!("{e}"));
     let run = stackpack(&dir, &["lint", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    // One mistake, one finding: the dialect, with how to migrate; not also "no stackpack.yaml",
+    // "no settings", a second SP2013 for provisioning/ and every page an orphan.
     assert!(
-        run.stderr
-            .contains("error[SP2013]: `stackpack.conf` belongs to the old 2.0 dialect"),
+        run.stderr.contains(
+            "error[SP2013]: this pack is written in the old 2.0 dialect (`provisioning` and `stackpack.conf`)"
+        ) && run.stderr.contains("help: migrate it: stackpack.conf → stackpack.yaml"),
         "{}",
         run.stderr
     );
-    assert!(
-        run.stderr
-            .contains("error[SP2002]: the pack has no `stackpack.yaml` file"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.contains("1 error, 0 warnings"), "{}", run.stderr);
 }
 
 #[test]
