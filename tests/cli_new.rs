@@ -118,6 +118,28 @@ fn bad_names_and_existing_directories_are_refused() {
 }
 
 #[test]
+fn a_pack_inside_a_pack_is_refused() {
+    // `stackpack new` run from inside an existing pack would make the new pack's files part of
+    // it (its lint then fails with "node files outside nodes/").
+    let tmp = tempfile::tempdir().expect("tmp");
+    for format in ["v1", "v2"] {
+        let outer = format!("outer-{format}");
+        let r = stackpack(tmp.path(), &["new", &outer, "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let inside = tmp.path().join(&outer).join("resources");
+        let r = stackpack(&inside, &["new", "inner"]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("would be inside the pack in"), "{}", r.stderr);
+        assert!(!inside.join("inner").exists());
+        // `..` out of it is fine.
+        let r = stackpack(&inside, &["new", &format!("../../sibling-{format}")]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = stackpack(&tmp.path().join(&outer), &["lint"]);
+        assert_eq!(r.code, 0, "the outer pack is untouched: {}", r.stderr);
+    }
+}
+
+#[test]
 fn the_no_manifest_message_names_a_command_that_exists() {
     let tmp = tempfile::tempdir().expect("tmp");
     let r = stackpack(tmp.path(), &["lint"]);
