@@ -329,6 +329,36 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
 }
 
 #[test]
+fn import_of_a_2_0_pack_or_archive_says_what_it_is() {
+    // Not "the classic pack has errors" after a dozen SP710/SP731/SP701 findings.
+    let (tmp, dir) = copy();
+    let build = stackpack(&dir, &["build", ".", "--out", "../dist"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let archive = PathBuf::from(build.stdout.trim());
+    let archive = if archive.is_absolute() {
+        archive
+    } else {
+        dir.join(archive)
+    };
+    for src in [dir.clone(), archive] {
+        let out = tmp.path().join("imported");
+        let run = stackpack(
+            tmp.path(),
+            &["import", &src.to_string_lossy(), "--out", &out.to_string_lossy()],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("is a StackPack 2.0 pack: `import` converts classic 1.0 packs"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("SP710"), "{}", run.stderr);
+        assert!(!out.exists());
+    }
+}
+
+#[test]
 fn build_honours_deny_warnings_json_out_file_and_quiet() {
     let (tmp, dir) = copy();
     let out = tmp.path().join("out");
