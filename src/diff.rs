@@ -65,8 +65,16 @@ impl Bump {
         })
     }
 
-    /// The smallest version after `old` with this bump.
+    /// The smallest version after `old` with this bump. Before 1.0.0, the Cargo convention of
+    /// `release` (`changelog::next_version`): a breaking change bumps the minor version,
+    /// anything else the patch version.
     pub fn next(self, old: &Version) -> Version {
+        if old.major == 0 {
+            return match self {
+                Bump::Major => Version::new(0, old.minor + 1, 0),
+                Bump::Minor | Bump::Patch | Bump::None => Version::new(0, old.minor, old.patch + 1),
+            };
+        }
         match self {
             Bump::Major => Version::new(old.major + 1, 0, 0),
             Bump::Minor => Version::new(old.major, old.minor + 1, 0),
@@ -977,13 +985,23 @@ fn read_archive_entries(path: &Path) -> Result<Entries, String> {
 
 /// The bump between two versions and whether it covers `required`; shared by every format's
 /// diff. Nothing changed and the version stayed (`diff X X`): nothing needs a release.
+/// What a bump of size `actual` from `old` may carry. From 1.0.0 on, itself; before it, the
+/// Cargo convention `release` follows: `0.3.1 → 0.4.0` may break, `0.3.1 → 0.3.2` may add.
+fn covers(old: &semver::Version, actual: Bump) -> Bump {
+    match (old.major, actual) {
+        (0, Bump::Minor) => Bump::Major,
+        (0, Bump::Patch) => Bump::Minor,
+        _ => actual,
+    }
+}
+
 pub fn verdict(old: Option<&semver::Version>, new: Option<&semver::Version>, required: Bump) -> (Option<Bump>, bool) {
     let actual = match (old, new) {
         (Some(o), Some(n)) => Bump::between(o, n),
         _ => None,
     };
     let ok = match (old, new, actual) {
-        (Some(_), Some(_), Some(a)) => a >= required,
+        (Some(o), Some(_), Some(a)) => covers(o, a) >= required,
         (Some(o), Some(n), None) => required == Bump::None && o == n,
         // A side without a version (a classic source tree: its build appended it) cannot be
         // judged; nothing changed needs no bump either way.
@@ -1083,6 +1101,42 @@ mod tests {
         let text = render_human(&r);
         assert!(text.contains("cannot be checked without both versions"), "{text}");
         assert!(!text.contains("too small"), "{text}");
+    }
+
+    #[test]
+    fn before_1_0_0_the_verdict_follows_the_release_convention() {
+        // `release` makes 0.3.2 of a feature and 0.4.0 of a breaking change: `diff` (and
+        // --baseline) must accept what `release` makes, and ask for what it would make.
+        let v = |s: &str| Version::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        for (bump, cl) in [
+            (Bump::Major, crate::changelog::Bump::Major),
+            (Bump::Minor, crate::changelog::Bump::Minor),
+            (Bump::Patch, crate::changelog::Bump::Patch),
+        ] {
+            for old in ["0.3.1", "0.0.6", "1.2.3"] {
+                assert_eq!(
+                    bump.next(&v(old)),
+                    crate::changelog::next_version(&v(old), cl),
+                    "{old} {bump:?}"
+                );
+            }
+        }
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.4.0")), Bump::Major),
+            (Some(Bump::Minor), true)
+        );
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.3.2")), Bump::Minor),
+            (Some(Bump::Patch), true)
+        );
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.3.2")), Bump::Major),
+            (Some(Bump::Patch), false)
+        );
+        assert_eq!(
+            verdict(Some(&v("1.3.1")), Some(&v("1.3.2")), Bump::Minor),
+            (Some(Bump::Patch), false)
+        );
     }
 
     #[test]
