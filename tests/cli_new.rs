@@ -25,6 +25,24 @@ fn new_lint_build(extra: &[&str]) {
     assert_eq!(v["display_name"], "My Pack");
     let r = stackpack(&pack, &["fmt", "--check"]);
     assert_eq!(r.code, 0, "new pack is fmt-clean: {}{}", r.stdout, r.stderr);
+    // Its component template makes a valid component for a plain element (it was missing the
+    // `domain` and `environments` every StackState component needs: SP335 from `render`).
+    let element = tmp.path().join("element.json");
+    std::fs::write(
+        &element,
+        r#"{"externalId": "h1", "type": {"name": "my-pack-server"}, "data": {"name": "h1"}}"#,
+    )
+    .expect("element");
+    let r = stackpack(
+        &pack,
+        &["render", ".", "server", "--element", &element.to_string_lossy()],
+    );
+    assert_eq!(
+        r.code, 0,
+        "the scaffold's template renders clean: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("\"environments\""), "{}", r.stdout);
     // A changelog is included and renders.
     let r = stackpack(&pack, &["release-notes", "--unreleased", "--format", "markdown"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
