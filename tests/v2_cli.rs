@@ -212,6 +212,23 @@ fn diff_gives_the_semver_verdict() {
     let run = stackpack(&dir3, &["diff", &clean().to_string_lossy(), "."]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("required bump: minor"), "{}", run.stdout);
+    // A presentation's column retitled: what users see changes, nothing refers to it: minor,
+    // not major (published packs ship such changes as patch releases of 0.x versions).
+    let (_tmp4, dir4) = copy();
+    edit(
+        &dir4.join("settings/presentations/queues.sty"),
+        "          - columnId: acme_broker\n            title: Broker",
+        "          - columnId: acme_broker\n            title: Message broker",
+    );
+    edit(&dir4.join("stackpack.yaml"), "version: \"1.2.0\"", "version: \"1.3.0\"");
+    let run = stackpack(&dir4, &["diff", &clean().to_string_lossy(), "."]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("required bump: minor (a changed presentation changes what users see"),
+        "{}",
+        run.stdout
+    );
     // --baseline on lint: the same verdict as a finding.
     let run = stackpack(&dir, &["lint", ".", "--baseline", &clean().to_string_lossy()]);
     assert_eq!(run.code, 1);
