@@ -384,7 +384,7 @@ rule!(
     "[server] min = \"two\""
 );
 rule!(BUMP_TOO_SMALL, "SP2505", "v2-bump-too-small", Error,
-    "Compared with `--baseline`, the changes need a bigger version bump (removed or changed nodes: major; added nodes: minor).",
+    "Compared with `--baseline`, the changes need a bigger version bump (removed nodes, changed monitors or mappings: major; added nodes, changed presentations: minor).",
     "a removed monitor released as 1.0.1");
 rule!(
     BASELINE_UNREADABLE,
