@@ -346,6 +346,23 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
 }
 
 #[test]
+fn a_misspelt_template_label_gets_a_suggestion() {
+    let (_tmp, dir) = copy();
+    edit(
+        &dir.join("settings/monitors/queue-backlog.sty"),
+        "      urnTemplate: urn:acme:broker/${broker}:queue/${queue}",
+        "      urnTemplate: urn:acme:broker/${broker}:queue/${queu}",
+    );
+    let run = stackpack(&dir, &["lint", "."]);
+    assert!(
+        run.stderr.contains("`${queu}` is not a label the query keeps")
+            && run.stderr.contains("help: did you mean `${queue}`?"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn import_of_a_2_0_pack_or_archive_says_what_it_is() {
     // Not "the classic pack has errors" after a dozen SP710/SP731/SP701 findings.
     let (tmp, dir) = copy();

@@ -517,9 +517,10 @@ fn template_labels(n: &Node, diags: &mut Diagnostics) {
                             kept.iter().cloned().collect::<Vec<_>>().join(", ")
                         ),
                     )
-                    .help(format!(
-                        "add `{p}` to the query's `by (…)`, or remove it from the template"
-                    ))
+                    .help(match crate::diag::did_you_mean(&p, kept.iter().map(String::as_str)) {
+                        Some(m) => format!("did you mean `${{{m}}}`?"),
+                        None => format!("add `{p}` to the query's `by (…)`, or remove it from the template"),
+                    })
                     .note("heuristic: the labels come from the query's outer aggregation"),
                 );
             }
