@@ -360,6 +360,28 @@ fn a_misspelt_template_label_gets_a_suggestion() {
         "{}",
         run.stderr
     );
+    // The same in a remediation hint (`{{ labels.x }}`), located in the include file; as
+    // notification-operator's hints read `notification_name`, which its `by (…)` drops.
+    let (_tmp, dir) = copy();
+    edit(
+        &dir.join("includes/hints/queue-backlog.md.hbs"),
+        "{{labels.broker}}",
+        "{{labels.brokr}} in {{ labels.region }}",
+    );
+    let run = stackpack(&dir, &["lint", "."]);
+    assert!(
+        run.stderr
+            .contains("warning[SP2305]: `{{ labels.brokr }}` is not a label the monitor's query keeps (broker, queue)")
+            && run.stderr.contains("--> includes/hints/queue-backlog.md.hbs:1:")
+            && run.stderr.contains("help: did you mean `{{ labels.broker }}`?")
+            && run.stderr.contains("`{{ labels.region }}` is not a label")
+            && run
+                .stderr
+                .contains("add `region` to the query's `by (…)`, or remove it from the hint"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("0 errors, 2 warnings"), "{}", run.stderr);
 }
 
 #[test]

@@ -298,7 +298,7 @@ rule!(
     "SP2305",
     "v2-template-label",
     Warning,
-    "A `${label}` in a monitor's urn/title/alias template is not kept by the query's outer `by (…)`: it renders empty.",
+    "A `${label}` in a monitor's urn/title/alias template, or a `{{ labels.x }}` in its remediation hint, is not kept by the query's outer `by (…)`: it renders empty.",
     "urnTemplate: urn:x:${pod} with sum by (namespace) (…)"
 );
 

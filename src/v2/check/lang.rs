@@ -484,17 +484,18 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-fn template_labels(n: &Node, diags: &mut Diagnostics) {
-    let Some(q) = n.str_at("arguments.metric.query") else {
-        return;
-    };
+/// The labels a monitor's `arguments.metric.query` keeps (its outer `by (…)`), when known.
+pub fn monitor_labels(n: &Node) -> Option<BTreeSet<String>> {
+    let q = n.str_at("arguments.metric.query")?;
     if too_deep(q) {
-        return;
+        return None;
     }
-    let Ok(expr) = promql_parser::parser::parse(&substitute(q)) else {
-        return;
-    };
-    let Some(kept) = kept_labels(&expr) else { return };
+    let expr = promql_parser::parser::parse(&substitute(q)).ok()?;
+    kept_labels(&expr)
+}
+
+fn template_labels(n: &Node, diags: &mut Diagnostics) {
+    let Some(kept) = monitor_labels(n) else { return };
     if kept.is_empty() {
         return;
     }
