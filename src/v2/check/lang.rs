@@ -484,6 +484,26 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
+/// The span of `${name}` inside the template scalar `t` (whose text is `text`), when the
+/// scalar's source is the text itself or the text in quotes without escapes (the length tells);
+/// else the whole scalar.
+fn placeholder_span(t: &Node, text: &str, name: &str) -> crate::source::Span {
+    let needle = format!("${{{name}}}");
+    let Some(at) = text.find(&needle) else { return t.span };
+    let len = (t.span.end - t.span.start) as usize;
+    let lead = if t.block {
+        return t.span;
+    } else if !t.quoted && len == text.len() {
+        0
+    } else if t.quoted && len == text.len() + 2 && !text.contains(['\\', '\'', '"']) {
+        1
+    } else {
+        return t.span;
+    };
+    let start = t.span.start as usize + lead + at;
+    crate::source::Span::new(t.span.file, start, start + needle.len())
+}
+
 /// The labels a monitor's `arguments.metric.query` keeps (its outer `by (…)`), when known.
 pub fn monitor_labels(n: &Node) -> Option<BTreeSet<String>> {
     let q = n.str_at("arguments.metric.query")?;
@@ -512,7 +532,7 @@ fn template_labels(n: &Node, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(
                         &rules::TEMPLATE_LABEL,
-                        t.span,
+                        placeholder_span(t, text, &p),
                         format!(
                             "`${{{p}}}` is not a label the query keeps ({})",
                             kept.iter().cloned().collect::<Vec<_>>().join(", ")
