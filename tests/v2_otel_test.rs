@@ -125,8 +125,11 @@ fn update_rewrites_inline_and_file_expectations() {
     let text = std::fs::read_to_string(&yaml).unwrap_or_default();
     let start = text.find("    relations: [").unwrap_or_else(|| panic!("{text}"));
     let end = start + text[start..].find("\n  - name:").unwrap_or_else(|| panic!("{text}"));
-    std::fs::write(&yaml, format!("{}    relations:{}", &text[..start], &text[end..]))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &yaml,
+        format!("{}    relations: # filled by --update{}", &text[..start], &text[end..]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let before = stackpack(&dir, &["test", "."]);
     assert_eq!(before.code, 1, "{}", before.stdout);
     assert!(
@@ -150,7 +153,7 @@ fn update_rewrites_inline_and_file_expectations() {
     let rewritten = std::fs::read_to_string(&yaml).unwrap_or_default();
     // Written in block style, in `stackpack fmt`'s layout.
     assert!(
-        rewritten.contains("    relations:\n      - dependencyType: HIERARCHICAL\n"),
+        rewritten.contains("    relations: # filled by --update\n      - dependencyType: HIERARCHICAL\n"),
         "{rewritten}"
     );
     let block = |t: &str| {

@@ -475,12 +475,18 @@ pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> R
     let mut text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     edits.sort_by_key(|e| std::cmp::Reverse(e.key_end));
     for e in edits.iter() {
-        // An empty value: everything after the key on its line becomes `: <json>`.
+        // An empty value: everything after the key on its line becomes `: <value>`, except a
+        // trailing `# comment`, which stays on the key's line.
+        let mut comment = String::new();
         let range = if e.empty {
             let end = text
                 .get(e.key_end..)
                 .and_then(|r| r.find('\n'))
                 .map_or(text.len(), |n| e.key_end + n);
+            let rest = text.get(e.key_end..end).unwrap_or("");
+            if let Some(at) = rest.find(" #").or_else(|| rest.find("\t#")) {
+                comment = format!(" {}", rest[at..].trim());
+            }
             e.key_end..end
         } else {
             trim_block(&text, e.range.clone())
@@ -511,7 +517,10 @@ pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> R
                     // `key:` then the block on the following lines (no blank after the colon).
                     let start = text[..range.start].trim_end_matches(' ').len();
                     let lead = if e.empty { ":" } else { "" };
-                    (start.max(line_start)..range.end, format!("{lead}\n{pad}{body}"))
+                    (
+                        start.max(line_start)..range.end,
+                        format!("{lead}{comment}\n{pad}{body}"),
+                    )
                 } else {
                     (range, body)
                 }
@@ -519,7 +528,7 @@ pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> R
             None => {
                 let body = indented(&pretty(&e.value), &pad);
                 let lead = if e.empty { ": " } else { "" };
-                (range, format!("{lead}{body}"))
+                (range, format!("{lead}{body}{comment}"))
             }
         };
         text.replace_range(range, &replacement);
