@@ -157,13 +157,14 @@ fn update_rewrites_inline_and_file_expectations() {
         "{rewritten}"
     );
     let block = |t: &str| {
-        let start = t.find("    relations:\n").unwrap_or(t.len());
+        let start = t.find("    relations:").unwrap_or(t.len());
         let end = t[start..].find("\n  - name:").map_or(t.len(), |n| start + n);
         t[start..end].to_string()
     };
     let fmt = stackpack(&dir, &["fmt", "tests/queues.yaml"]);
     assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
     let formatted = std::fs::read_to_string(&yaml).unwrap_or_default();
+    assert!(!block(&rewritten).is_empty(), "{rewritten}");
     assert_eq!(
         block(&formatted),
         block(&rewritten),
