@@ -65,8 +65,16 @@ impl Bump {
         })
     }
 
-    /// The smallest version after `old` with this bump.
+    /// The smallest version after `old` with this bump. Before 1.0.0, the Cargo convention of
+    /// `release` (`changelog::next_version`): a breaking change bumps the minor version,
+    /// anything else the patch version.
     pub fn next(self, old: &Version) -> Version {
+        if old.major == 0 {
+            return match self {
+                Bump::Major => Version::new(0, old.minor + 1, 0),
+                Bump::Minor | Bump::Patch | Bump::None => Version::new(0, old.minor, old.patch + 1),
+            };
+        }
         match self {
             Bump::Major => Version::new(old.major + 1, 0, 0),
             Bump::Minor => Version::new(old.major, old.minor + 1, 0),
@@ -686,15 +694,36 @@ pub fn render_human_with(r: &Report, opts: HumanOptions) -> String {
         r.old.version.as_deref().unwrap_or("?"),
         r.new.version.as_deref().unwrap_or("?")
     );
-    match r.actual {
-        Some(a) => {
+    let unversioned = [&r.old, &r.new].into_iter().find(|side| side.version.is_none());
+    match (r.actual, unversioned) {
+        (_, Some(side)) => {
+            let _ = writeln!(
+                s,
+                "actual bump:   unknown: `{}` has no version ({versions}; a classic source tree's conf usually has none, its build appended it)",
+                side.label
+            );
+        }
+        (Some(a), None) => {
             let _ = writeln!(s, "actual bump:   {} ({versions})", a.as_str());
         }
-        None => {
+        (None, None) => {
             let _ = writeln!(s, "actual bump:   none: the version did not go up ({versions})");
         }
     }
-    if r.ok {
+    if unversioned.is_some() {
+        let _ = writeln!(
+            s,
+            "{}",
+            if r.ok {
+                "verdict: ok (nothing that needs a release changed)".to_string()
+            } else {
+                format!(
+                    "verdict: the bump cannot be checked without both versions: the changes need a {} release",
+                    r.required.as_str()
+                )
+            }
+        );
+    } else if r.ok {
         let _ = writeln!(s, "verdict: ok");
     } else {
         let _ = writeln!(
@@ -891,8 +920,17 @@ pub fn check_baseline(pack: &Pack, baseline: &Path) -> Diagnostics {
     baseline_findings(pack, &label, old, new)
 }
 
-/// The entries of a build: a `.sts` archive, or a pack directory compiled in memory.
+/// The entries of a build: a `.sts` archive, a pack directory compiled in memory, or a classic
+/// 1.0 source tree (its files are what its archive holds).
 pub fn entries_of(path: &Path) -> Result<Entries, String> {
+    if path.is_dir() && crate::classic::is_classic(path) {
+        let mut diags = Diagnostics::new();
+        return match crate::classic::pack::Files::open(path, &mut diags) {
+            Ok(Some(files)) => Ok(files.files),
+            Ok(None) => Err(format!("`{}` cannot be read as a classic pack", path.display())),
+            Err(e) => Err(e.to_string()),
+        };
+    }
     if path.is_dir() {
         let mut diags = Diagnostics::new();
         let pack = match crate::model::load_pack(path, &mut diags) {
@@ -947,15 +985,27 @@ fn read_archive_entries(path: &Path) -> Result<Entries, String> {
 
 /// The bump between two versions and whether it covers `required`; shared by every format's
 /// diff. Nothing changed and the version stayed (`diff X X`): nothing needs a release.
+/// What a bump of size `actual` from `old` may carry. From 1.0.0 on, itself; before it, the
+/// Cargo convention `release` follows: `0.3.1 → 0.4.0` may break, `0.3.1 → 0.3.2` may add.
+fn covers(old: &semver::Version, actual: Bump) -> Bump {
+    match (old.major, actual) {
+        (0, Bump::Minor) => Bump::Major,
+        (0, Bump::Patch) => Bump::Minor,
+        _ => actual,
+    }
+}
+
 pub fn verdict(old: Option<&semver::Version>, new: Option<&semver::Version>, required: Bump) -> (Option<Bump>, bool) {
     let actual = match (old, new) {
         (Some(o), Some(n)) => Bump::between(o, n),
         _ => None,
     };
     let ok = match (old, new, actual) {
-        (Some(_), Some(_), Some(a)) => a >= required,
+        (Some(o), Some(_), Some(a)) => covers(o, a) >= required,
         (Some(o), Some(n), None) => required == Bump::None && o == n,
-        _ => false,
+        // A side without a version (a classic source tree: its build appended it) cannot be
+        // judged; nothing changed needs no bump either way.
+        _ => required == Bump::None,
     };
     (actual, ok)
 }
@@ -998,6 +1048,95 @@ mod tests {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         }
+    }
+
+    #[test]
+    fn a_classic_source_tree_is_compared_and_its_missing_version_is_not_a_too_small_bump() {
+        // A classic tree as published repositories keep it: the conf has no `version` (the
+        // build appended it).
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut files = entries("1.0.0", BASE, &[("provisioning/scripts/disk.groovy", "return 1")]);
+        files.insert(
+            "stackpack.conf".into(),
+            b"name = \"p\"\ndisplayName = \"P\"\nintegrations = [{ version = \"9.9.9\" }]\n".to_vec(),
+        );
+        for (rel, bytes) in &files {
+            let path = tmp.path().join(rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("{e}"));
+            }
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let tree = match entries_of(tmp.path()) {
+            Ok(e) => snap(&e),
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!((tree.version.clone(), tree.nodes.len()), (None, 3));
+        let built = snap(&entries(
+            "1.0.0",
+            BASE,
+            &[("provisioning/scripts/disk.groovy", "return 1")],
+        ));
+        let r = compare(&tree, &built, "tree", "built.sts");
+        assert!(r.changes.is_empty() && r.ok, "{r:?}");
+        let text = render_human(&r);
+        assert!(text.contains("unknown: `tree` has no version"), "{text}");
+        assert!(text.contains("verdict: ok"), "{text}");
+        // With a change, the verdict says what the changes need instead of "too small".
+        let fewer = BASE.replace(
+            r#"      {"_type":"Sync","id":-5,"name":"s","identifier":"urn:stackpack:p:instance:{{instanceId}}:sync:s","fn":-3}"#,
+            "",
+        );
+        let fewer = fewer.replace(
+            "\"handlebarsTemplate\":\"{{ include \"templates/host.json.handlebars\" }}\"},",
+            "\"handlebarsTemplate\":\"{{ include \"templates/host.json.handlebars\" }}\"}",
+        );
+        let changed = snap(&entries(
+            "1.0.0",
+            &fewer,
+            &[("provisioning/scripts/disk.groovy", "return 1")],
+        ));
+        let r = compare(&tree, &changed, "tree", "built.sts");
+        assert!(!r.changes.is_empty() && !r.ok, "{r:?}");
+        let text = render_human(&r);
+        assert!(text.contains("cannot be checked without both versions"), "{text}");
+        assert!(!text.contains("too small"), "{text}");
+    }
+
+    #[test]
+    fn before_1_0_0_the_verdict_follows_the_release_convention() {
+        // `release` makes 0.3.2 of a feature and 0.4.0 of a breaking change: `diff` (and
+        // --baseline) must accept what `release` makes, and ask for what it would make.
+        let v = |s: &str| Version::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        for (bump, cl) in [
+            (Bump::Major, crate::changelog::Bump::Major),
+            (Bump::Minor, crate::changelog::Bump::Minor),
+            (Bump::Patch, crate::changelog::Bump::Patch),
+        ] {
+            for old in ["0.3.1", "0.0.6", "1.2.3"] {
+                assert_eq!(
+                    bump.next(&v(old)),
+                    crate::changelog::next_version(&v(old), cl),
+                    "{old} {bump:?}"
+                );
+            }
+        }
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.4.0")), Bump::Major),
+            (Some(Bump::Minor), true)
+        );
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.3.2")), Bump::Minor),
+            (Some(Bump::Patch), true)
+        );
+        assert_eq!(
+            verdict(Some(&v("0.3.1")), Some(&v("0.3.2")), Bump::Major),
+            (Some(Bump::Patch), false)
+        );
+        assert_eq!(
+            verdict(Some(&v("1.3.1")), Some(&v("1.3.2")), Bump::Minor),
+            (Some(Bump::Patch), false)
+        );
     }
 
     #[test]

@@ -148,6 +148,33 @@ fn a_missing_pack_directory_exits_2() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+#[test]
+fn a_classic_tree_or_archive_is_pointed_at_import() {
+    // A classic 1.0 source tree (as published packs keep under src/main/stackpack): not "has no
+    // stackpack.toml, run stackpack new", but the command that converts it.
+    let t = tmp();
+    let classic = t.path().join("classic");
+    std::fs::create_dir_all(classic.join("provisioning")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(classic.join("stackpack.conf"), "name = \"demo\"\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = build(&classic, &t.path().join("dist"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is a classic StackPack 1.0 pack")
+            && stderr.contains(&format!("stackpack import {} --out DIR", classic.display())),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stackpack new"), "{stderr}");
+    // A built archive is not a pack directory either.
+    let archive = t.path().join("demo-1.0.0.sts");
+    std::fs::write(&archive, b"PK").unwrap_or_else(|e| panic!("{e}"));
+    let out = build(&archive, &t.path().join("dist"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is a file: `build` takes a pack directory"), "{stderr}");
+    assert!(!t.path().join("dist").exists());
+}
+
 fn touch_and_chmod(dir: &Path, when: std::time::SystemTime) {
     for e in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")).flatten() {
         let p = e.path();

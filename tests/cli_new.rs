@@ -25,6 +25,24 @@ fn new_lint_build(extra: &[&str]) {
     assert_eq!(v["display_name"], "My Pack");
     let r = stackpack(&pack, &["fmt", "--check"]);
     assert_eq!(r.code, 0, "new pack is fmt-clean: {}{}", r.stdout, r.stderr);
+    // Its component template makes a valid component for a plain element (it was missing the
+    // `domain` and `environments` every StackState component needs: SP335 from `render`).
+    let element = tmp.path().join("element.json");
+    std::fs::write(
+        &element,
+        r#"{"externalId": "h1", "type": {"name": "my-pack-server"}, "data": {"name": "h1"}}"#,
+    )
+    .expect("element");
+    let r = stackpack(
+        &pack,
+        &["render", ".", "server", "--element", &element.to_string_lossy()],
+    );
+    assert_eq!(
+        r.code, 0,
+        "the scaffold's template renders clean: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("\"environments\""), "{}", r.stdout);
     // A changelog is included and renders.
     let r = stackpack(&pack, &["release-notes", "--unreleased", "--format", "markdown"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -115,6 +133,28 @@ fn bad_names_and_existing_directories_are_refused() {
         .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
         .collect();
     assert!(left.is_empty());
+}
+
+#[test]
+fn a_pack_inside_a_pack_is_refused() {
+    // `stackpack new` run from inside an existing pack would make the new pack's files part of
+    // it (its lint then fails with "node files outside nodes/").
+    let tmp = tempfile::tempdir().expect("tmp");
+    for format in ["v1", "v2"] {
+        let outer = format!("outer-{format}");
+        let r = stackpack(tmp.path(), &["new", &outer, "--format", format]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let inside = tmp.path().join(&outer).join("resources");
+        let r = stackpack(&inside, &["new", "inner"]);
+        assert_eq!(r.code, 2, "{}{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("would be inside the pack in"), "{}", r.stderr);
+        assert!(!inside.join("inner").exists());
+        // `..` out of it is fine.
+        let r = stackpack(&inside, &["new", &format!("../../sibling-{format}")]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let r = stackpack(&tmp.path().join(&outer), &["lint"]);
+        assert_eq!(r.code, 0, "the outer pack is untouched: {}", r.stderr);
+    }
 }
 
 #[test]

@@ -119,6 +119,40 @@ fn changelog_add_release_notes_dry_run_and_release_on_a_2_0_pack() {
 }
 
 #[test]
+fn a_published_pack_starting_a_changelog_releases_the_next_version_with_bump() {
+    // A pack already out at its manifest version, with no changelog yet (as every published
+    // 2.0 pack): `--bump patch` bumps that version instead of releasing it a second time, and
+    // plain `release` says what it does.
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let dir = tmp.path().join("acme-queue");
+    copy_dir(&root().join("tests/fixtures/v2/clean"), &dir);
+    let manifest = std::fs::read_to_string(dir.join("stackpack.yaml")).unwrap_or_default();
+    let at = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .map(|v| v.trim_matches('"').to_string())
+        .unwrap_or_default();
+    let r = stackpack(&dir, &["changelog", "add", "--kind", "bugfix", "A fixed query."]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dry = stackpack(&dir, &["release", "--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    assert!(dry.stdout.contains(&format!("would release {at} ")), "{}", dry.stdout);
+    assert!(
+        dry.stderr.contains("has no earlier release") && dry.stderr.contains("--bump patch"),
+        "{}",
+        dry.stderr
+    );
+    let r = stackpack(&dir, &["release", "--bump", "patch"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = semver::Version::parse(&at).unwrap_or_else(|e| panic!("{at}: {e}"));
+    let next = semver::Version::new(v.major, v.minor, v.patch + 1).to_string();
+    assert!(r.stdout.contains(&format!("released {next} ")), "{}", r.stdout);
+    let after = std::fs::read_to_string(dir.join("stackpack.yaml")).unwrap_or_default();
+    assert!(after.contains(&format!("version: \"{next}\"")), "{after}");
+    assert!(dir.join(format!("changelog/releases/{next}.yaml")).is_file());
+}
+
+#[test]
 fn release_dry_run_without_a_changelog_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let dir = tmp.path().join("acme-queue");

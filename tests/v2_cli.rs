@@ -212,6 +212,23 @@ fn diff_gives_the_semver_verdict() {
     let run = stackpack(&dir3, &["diff", &clean().to_string_lossy(), "."]);
     assert_eq!(run.code, 0, "{}", run.stdout);
     assert!(run.stdout.contains("required bump: minor"), "{}", run.stdout);
+    // A presentation's column retitled: what users see changes, nothing refers to it: minor,
+    // not major (published packs ship such changes as patch releases of 0.x versions).
+    let (_tmp4, dir4) = copy();
+    edit(
+        &dir4.join("settings/presentations/queues.sty"),
+        "          - columnId: acme_broker\n            title: Broker",
+        "          - columnId: acme_broker\n            title: Message broker",
+    );
+    edit(&dir4.join("stackpack.yaml"), "version: \"1.2.0\"", "version: \"1.3.0\"");
+    let run = stackpack(&dir4, &["diff", &clean().to_string_lossy(), "."]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("required bump: minor (a changed presentation changes what users see"),
+        "{}",
+        run.stdout
+    );
     // --baseline on lint: the same verdict as a finding.
     let run = stackpack(&dir, &["lint", ".", "--baseline", &clean().to_string_lossy()]);
     assert_eq!(run.code, 1);
@@ -301,6 +318,7 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let dir = tmp.path().join("old");
     std::fs::create_dir_all(dir.join("provisioning")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("resources")).unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(dir.join("stackpack.conf"), "schemaVersion = \"2.0\"\nname = \"old\"\n")
         .unwrap_or_else(|e| panic!("{e}"));
     std::fs::write(
@@ -308,20 +326,92 @@ fn the_old_dialect_is_recognised_and_told_to_migrate() {
         "nodes:\n{{ include \"./monitors.sty\" \"yaml\" }}\n",
     )
     .unwrap_or_else(|e| panic!("{e}"));
+    // The pages the conf names (as the 2025 template has them) and a README.
+    for page in ["overview.md", "installed.md"] {
+        std::fs::write(dir.join("resources").join(page), "# page\n").unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(dir.join("README.md"), "").unwrap_or_else(|e| panic!("{e}"));
     let run = stackpack(&dir, &["lint", "."]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    // One mistake, one finding: the dialect, with how to migrate; not also "no stackpack.yaml",
+    // "no settings", a second SP2013 for provisioning/ and every page an orphan.
     assert!(
-        run.stderr
-            .contains("error[SP2013]: `stackpack.conf` belongs to the old 2.0 dialect"),
+        run.stderr.contains(
+            "error[SP2013]: this pack is written in the old 2.0 dialect (`provisioning` and `stackpack.conf`)"
+        ) && run.stderr.contains("help: migrate it: stackpack.conf → stackpack.yaml"),
         "{}",
         run.stderr
     );
+    assert!(run.stderr.contains("1 error, 0 warnings"), "{}", run.stderr);
+}
+
+#[test]
+fn a_misspelt_template_label_gets_a_suggestion() {
+    let (_tmp, dir) = copy();
+    edit(
+        &dir.join("settings/monitors/queue-backlog.sty"),
+        "      urnTemplate: urn:acme:broker/${broker}:queue/${queue}",
+        "      urnTemplate: urn:acme:broker/${broker}:queue/${queu}",
+    );
+    let run = stackpack(&dir, &["lint", "."]);
     assert!(
-        run.stderr
-            .contains("error[SP2002]: the pack has no `stackpack.yaml` file"),
+        run.stderr.contains("`${queu}` is not a label the query keeps")
+            && run.stderr.contains("help: did you mean `${queue}`?"),
         "{}",
         run.stderr
     );
+    // The same in a remediation hint (`{{ labels.x }}`), located in the include file; as
+    // notification-operator's hints read `notification_name`, which its `by (…)` drops.
+    let (_tmp, dir) = copy();
+    edit(
+        &dir.join("includes/hints/queue-backlog.md.hbs"),
+        "{{labels.broker}}",
+        "{{labels.brokr}} in {{ labels.region }}",
+    );
+    let run = stackpack(&dir, &["lint", "."]);
+    assert!(
+        run.stderr
+            .contains("warning[SP2305]: `{{ labels.brokr }}` is not a label the monitor's query keeps (broker, queue)")
+            && run.stderr.contains("--> includes/hints/queue-backlog.md.hbs:1:")
+            && run.stderr.contains("help: did you mean `{{ labels.broker }}`?")
+            && run.stderr.contains("`{{ labels.region }}` is not a label")
+            && run
+                .stderr
+                .contains("add `region` to the query's `by (…)`, or remove it from the hint"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("0 errors, 2 warnings"), "{}", run.stderr);
+}
+
+#[test]
+fn import_of_a_2_0_pack_or_archive_says_what_it_is() {
+    // Not "the classic pack has errors" after a dozen SP710/SP731/SP701 findings.
+    let (tmp, dir) = copy();
+    let build = stackpack(&dir, &["build", ".", "--out", "../dist"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let archive = PathBuf::from(build.stdout.trim());
+    let archive = if archive.is_absolute() {
+        archive
+    } else {
+        dir.join(archive)
+    };
+    for src in [dir.clone(), archive] {
+        let out = tmp.path().join("imported");
+        let run = stackpack(
+            tmp.path(),
+            &["import", &src.to_string_lossy(), "--out", &out.to_string_lossy()],
+        );
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("is a StackPack 2.0 pack: `import` converts classic 1.0 packs"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("SP710"), "{}", run.stderr);
+        assert!(!out.exists());
+    }
 }
 
 #[test]

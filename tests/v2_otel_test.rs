@@ -125,8 +125,11 @@ fn update_rewrites_inline_and_file_expectations() {
     let text = std::fs::read_to_string(&yaml).unwrap_or_default();
     let start = text.find("    relations: [").unwrap_or_else(|| panic!("{text}"));
     let end = start + text[start..].find("\n  - name:").unwrap_or_else(|| panic!("{text}"));
-    std::fs::write(&yaml, format!("{}    relations:{}", &text[..start], &text[end..]))
-        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        &yaml,
+        format!("{}    relations: # filled by --update{}", &text[..start], &text[end..]),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     let before = stackpack(&dir, &["test", "."]);
     assert_eq!(before.code, 1, "{}", before.stdout);
     assert!(
@@ -148,9 +151,24 @@ fn update_rewrites_inline_and_file_expectations() {
     );
     assert_eq!(std::fs::read_to_string(&expected).unwrap_or_default(), good);
     let rewritten = std::fs::read_to_string(&yaml).unwrap_or_default();
+    // Written in block style, in `stackpack fmt`'s layout.
     assert!(
-        rewritten.contains("\"dependencyType\": \"HIERARCHICAL\""),
+        rewritten.contains("    relations: # filled by --update\n      - dependencyType: HIERARCHICAL\n"),
         "{rewritten}"
+    );
+    let block = |t: &str| {
+        let start = t.find("    relations:").unwrap_or(t.len());
+        let end = t[start..].find("\n  - name:").map_or(t.len(), |n| start + n);
+        t[start..end].to_string()
+    };
+    let fmt = stackpack(&dir, &["fmt", "tests/queues.yaml"]);
+    assert_eq!(fmt.code, 0, "{}{}", fmt.stdout, fmt.stderr);
+    let formatted = std::fs::read_to_string(&yaml).unwrap_or_default();
+    assert!(!block(&rewritten).is_empty(), "{rewritten}");
+    assert_eq!(
+        block(&formatted),
+        block(&rewritten),
+        "fmt keeps the updated block as it is"
     );
     assert!(
         rewritten.starts_with("# yaml-language-server"),

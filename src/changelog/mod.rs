@@ -325,13 +325,19 @@ impl Changelog {
             .unwrap_or_else(|| kind.heading().to_string())
     }
 
-    /// The version `release` would produce for the current fragments.
+    /// The version `release` would produce for the current fragments; `bump`: the part the
+    /// user forced (`--bump major|minor|patch`), else the fragments decide.
     pub fn next_version(&self, manifest_version: &Version, bump: Option<Bump>) -> Version {
+        let forced = bump;
         let bump = bump.unwrap_or_else(|| bump_for(self.fragments.iter().map(|f| &f.entry.kind.value)));
-        match self.newest() {
-            Some((_, v)) => next_version(v, bump),
+        let manifest = Version::new(manifest_version.major, manifest_version.minor, manifest_version.patch);
+        match (self.newest(), forced) {
+            (Some((_, v)), _) => next_version(v, bump),
+            // No release yet, and a bump asked for: the manifest's version is the one out there
+            // (a published pack adopting the changelog), so the bump applies to it.
+            (None, Some(b)) => next_version(&manifest, b),
             // No release yet: the first release is the manifest version.
-            None => Version::new(manifest_version.major, manifest_version.minor, manifest_version.patch),
+            (None, None) => manifest,
         }
     }
 }
@@ -352,6 +358,32 @@ mod tests {
         assert_eq!(bump_for(&[ChangeKind::Bugfix, ChangeKind::Feature]), Bump::Minor);
         assert_eq!(bump_for(&[ChangeKind::Removal, ChangeKind::Feature]), Bump::Major);
         assert_eq!(bump_for(&[]), Bump::Patch);
+    }
+
+    #[test]
+    fn a_forced_bump_applies_to_the_manifest_version_when_nothing_was_released_yet() {
+        // A published pack (0.0.3) adopting the changelog: `release --bump patch` must not
+        // release 0.0.3 a second time; `release` alone keeps the documented first release.
+        let cl = Changelog {
+            dir: PathBuf::new(),
+            title: None,
+            labels: BTreeMap::new(),
+            headings: BTreeMap::new(),
+            releases: Vec::new(),
+            fragments: Vec::new(),
+        };
+        let m = Version::new(0, 0, 3);
+        assert_eq!(cl.next_version(&m, Some(Bump::Patch)), Version::new(0, 0, 4));
+        assert_eq!(
+            cl.next_version(&m, Some(Bump::Minor)),
+            Version::new(0, 0, 4),
+            "0.x: minor → patch"
+        );
+        assert_eq!(
+            cl.next_version(&Version::new(1, 2, 3), Some(Bump::Minor)),
+            Version::new(1, 3, 0)
+        );
+        assert_eq!(cl.next_version(&m, None), m);
     }
 
     #[test]

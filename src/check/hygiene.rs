@@ -32,11 +32,16 @@ pub fn check(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostic
 fn unused_nodes(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnostics) {
     let mut used = vec![false; pack.nodes.len()];
     let mut mark = |r: &Ref, kinds: &[NodeKind], pack: &Pack| {
-        // A wrong-kind reference counts as a use too: it is already an error of its own.
-        if let Resolved::Local(i) | Resolved::WrongKind(i) = pack.resolve(r, kinds) {
-            if let Some(u) = used.get_mut(i) {
-                *u = true;
-            }
+        // A wrong-kind reference counts as a use too: it is already an error of its own. So
+        // does a misspelt one: SP203 already names the node it meant ("did you mean"), and
+        // "never used" on that node would be the same mistake reported twice.
+        let i = match pack.resolve(r, kinds) {
+            Resolved::Local(i) | Resolved::WrongKind(i) => Some(i),
+            Resolved::Missing => meant(pack, r, kinds),
+            _ => None,
+        };
+        if let Some(u) = i.and_then(|i| used.get_mut(i)) {
+            *u = true;
         }
     };
     for node in &pack.nodes {
@@ -120,6 +125,28 @@ fn unused_nodes(pack: &Pack, reached_by_templates: &[usize], diags: &mut Diagnos
             .help(format!("reference it from {by}, or remove it")),
         );
     }
+}
+
+/// The node of `kinds` an unresolved reference most likely meant: the "did you mean" of its
+/// SP203 (the same candidates as `refs::check_ref`: ids, or URNs for a URN).
+fn meant(pack: &Pack, r: &Ref, kinds: &[NodeKind]) -> Option<usize> {
+    let raw = r.raw.value.trim();
+    let urns = raw.starts_with("urn:");
+    let candidates: Vec<(usize, &str)> = pack
+        .nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| kinds.contains(&n.kind))
+        .filter_map(|(i, n)| {
+            if urns {
+                pack.index.urns.get(i).map(|u| (i, u.as_str()))
+            } else {
+                Some((i, n.id.value.as_str()))
+            }
+        })
+        .collect();
+    let guess = crate::diag::did_you_mean(raw, candidates.iter().map(|(_, c)| *c))?;
+    candidates.iter().find(|(_, c)| *c == guess).map(|(i, _)| *i)
 }
 
 fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {

@@ -340,6 +340,16 @@ fn duplicates(pack: &Pack, diags: &mut Diagnostics) {
 }
 
 /// The kind(s) a field needs, in words ("component mapping function").
+/// `noun` with its indefinite article: "an id extractor", "a sync".
+fn a(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {noun}")
+}
+
 fn needs(kinds: &[NodeKind]) -> String {
     if kinds == [NodeKind::Stj] {
         return "view health function (a dependency URN or a verbatim node)".to_string();
@@ -360,12 +370,12 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
                 &rules::WRONG_REFERENCE_KIND,
                 r.raw.span,
                 format!(
-                    "`{raw}` is a {}, but `{field}` needs a {}",
-                    node.kind.singular(),
-                    needs(kinds)
+                    "`{raw}` is {}, but `{field}` needs {}",
+                    a(node.kind.singular()),
+                    a(&needs(kinds))
                 ),
             )
-            .label(format!("a {}", node.kind.singular()))
+            .label(a(node.kind.singular()))
             .related(node.id.span, "defined here");
             let candidates: Vec<&str> = kinds
                 .iter()
@@ -375,8 +385,8 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
             d = match did_you_mean(raw, candidates.iter().copied()) {
                 Some(s) => d.help(format!("did you mean the {} `{s}`?", needs(kinds))),
                 None if candidates.is_empty() => d.help(format!(
-                    "declare a {} under `{}` and point at it",
-                    needs(kinds),
+                    "declare {} under `{}` and point at it",
+                    a(&needs(kinds)),
                     kinds.first().map(|k| k.key()).unwrap_or("nodes")
                 )),
                 None => d.help(format!("{}s of this pack: {}", needs(kinds), candidates.join(", "))),
@@ -414,7 +424,7 @@ pub fn check_ref(pack: &Pack, r: &Ref, kinds: &[NodeKind], field: &str, diags: &
             let mut d = Diagnostic::new(
                 &rules::UNRESOLVED_REFERENCE,
                 r.raw.span,
-                format!("`{raw}` does not name a {}", needs(kinds)),
+                format!("`{raw}` does not name {}", a(&needs(kinds))),
             )
             .label(format!(
                 "no {} with this {}",

@@ -34,6 +34,15 @@ pub struct Args {
     pub check: super::lint::CheckArgs,
 }
 
+/// Why `build` does not take a classic StackPack 1.0 tree or archive, and what does.
+fn classic_message(path: &std::path::Path) -> String {
+    let p = path.display();
+    format!(
+        "`{p}` is a classic StackPack 1.0 pack (`stackpack.conf`): `build` compiles declarative sources; `stackpack import {p} --out DIR` converts it into them, and `stackpack lint {p}` \
+         checks it as it is"
+    )
+}
+
 pub fn run(args: Args) -> u8 {
     if let Some(t) = &args.templates {
         if !t.is_dir() {
@@ -45,15 +54,19 @@ pub fn run(args: Args) -> u8 {
         None => match super::lint::find_pack(std::path::Path::new(".")) {
             Ok(super::lint::Target::Pack(root, _)) => root,
             Ok(super::lint::Target::V2(root)) => root,
-            Ok(super::lint::Target::Classic(root)) => {
-                return fatal(format!(
-                    "`{}` is a classic pack: `stackpack import` converts it into sources `build` compiles",
-                    root.display()
-                ))
-            }
+            Ok(super::lint::Target::Classic(root)) => return fatal(classic_message(&root)),
             Err(e) => return fatal(e),
         },
     };
+    if dir.is_file() {
+        return fatal(format!(
+            "`{}` is a file: `build` takes a pack directory (`stackpack inspect` and `lint` read built archives)",
+            dir.display()
+        ));
+    }
+    if crate::classic::is_classic(&dir) {
+        return fatal(classic_message(&dir));
+    }
     let (out_dir, out_file) = match output_target(&args.out) {
         Ok(t) => t,
         Err(e) => return fatal(e),

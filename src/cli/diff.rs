@@ -1,6 +1,6 @@
 //! `stackpack diff OLD NEW`: compare two builds of a pack node by node and check the version bump.
 //!
-//! OLD and NEW are `.sts` archives or pack directories. Exit code 0 when NEW's version is greater
+//! OLD and NEW are `.sts` archives, pack directories or classic source trees. Exit code 0 when NEW's version is greater
 //! than OLD's by at least the bump the changes need, 1 when it is not, 2 when either side cannot
 //! be read or built.
 
@@ -16,9 +16,9 @@ pub enum DiffFormat {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The previous release: a `.sts` archive or a pack directory.
+    /// The previous release: a `.sts` archive, a pack directory or a classic source tree.
     pub old: PathBuf,
-    /// The new build: a `.sts` archive or a pack directory.
+    /// The new build: a `.sts` archive, a pack directory or a classic source tree.
     pub new: PathBuf,
     /// Output format of the report.
     #[arg(long, value_enum, default_value_t = DiffFormat::Human)]

@@ -24,6 +24,26 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> u8 {
+    // A 2.0 pack (or its archive) is not a classic pack with a dozen errors: it is already
+    // the source the other commands take.
+    if args.src.is_dir() && crate::v2::load::is_old_dialect(&args.src) {
+        return fatal(format!(
+            "`{}` is a pack of the old StackPack 2.0 dialect (`stackpack.conf` with `.sty` files in `provisioning/`): `import` converts classic 1.0 packs; `stackpack lint {}` says how to migrate it",
+            args.src.display(),
+            args.src.display()
+        ));
+    }
+    if crate::v2::is_v2(&args.src) {
+        return fatal(format!(
+            "`{}` is a StackPack 2.0 pack: `import` converts classic 1.0 packs; a 2.0 pack is already its own source (`stackpack lint`, `build`, `test` take it as it is{})",
+            args.src.display(),
+            if args.src.is_file() {
+                "; unzip the archive to edit it"
+            } else {
+                ""
+            }
+        ));
+    }
     let mut diags = Diagnostics::new();
     let classic = match crate::classic::lint::analyse(&args.src, &mut diags) {
         Err(e) => return fatal(e),

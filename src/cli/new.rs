@@ -62,6 +62,18 @@ pub fn run(args: Args) -> u8 {
         }
         NewFormat::V2 => Layout::V2,
     };
+    if let Some(outer) = enclosing_pack(&args.path) {
+        return fatal(format!(
+            "`{}` would be inside the pack in `{}`: its files would become part of that pack (and fail its lint); create it outside, e.g. `stackpack new {}`",
+            args.path.display(),
+            outer.display(),
+            outer
+                .parent()
+                .map(|p| p.join(args.path.file_name().unwrap_or_default()))
+                .unwrap_or_else(|| args.path.clone())
+                .display()
+        ));
+    }
     let opts = Options {
         name,
         display_name: args.display_name.clone(),
@@ -102,4 +114,26 @@ pub fn run(args: Args) -> u8 {
         Err(scaffold::Error::InvalidName(m)) => fatal(m),
         Err(e) => fatal(e),
     }
+}
+
+/// The nearest directory above `path` that is a pack (a `stackpack.toml`, `stackpack.yaml` or
+/// classic `stackpack.conf`): a pack created there would be read as part of it.
+fn enclosing_pack(path: &std::path::Path) -> Option<PathBuf> {
+    // `..` resolved by the components (the target does not exist yet, so no canonicalize).
+    let mut absolute = PathBuf::new();
+    for c in std::path::absolute(path).ok()?.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                absolute.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => absolute.push(other),
+        }
+    }
+    absolute.ancestors().skip(1).find_map(|dir| {
+        [crate::load::MANIFEST, crate::v2::load::MANIFEST, "stackpack.conf"]
+            .iter()
+            .any(|m| dir.join(m).is_file())
+            .then(|| dir.to_path_buf())
+    })
 }

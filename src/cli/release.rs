@@ -86,6 +86,15 @@ pub(crate) fn fold(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions, d
     } else {
         format!("the version in {}", pack.manifest_file())
     };
+    // Releasing the manifest's own version as the first release is right for a new pack, and
+    // wrong for a published one that starts a changelog: say how to get the next version.
+    let first = |version: &dyn std::fmt::Display| {
+        if cl.newest().is_none() && opts.bump.is_none() {
+            eprintln!(
+                "note: changelog/releases/ has no earlier release, so {version} (the version the pack already has) is the first release; if {version} is already published, release with `--bump patch` (or minor, major) instead"
+            );
+        }
+    };
     if dry_run {
         return match plan(pack, cl, opts) {
             Ok(p) => {
@@ -98,6 +107,7 @@ pub(crate) fn fold(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions, d
                     if p.removed.len() == 1 { "" } else { "s" }
                 );
                 print!("{}", p.release_text);
+                first(&p.version);
                 super::EXIT_OK
             }
             Err(WriteError::Refused(m)) => {
@@ -117,6 +127,7 @@ pub(crate) fn fold(pack: &dyn PackSeam, cl: &Changelog, opts: &ReleaseOptions, d
                 r.removed.len(),
                 if r.removed.len() == 1 { "" } else { "s" }
             );
+            first(&r.version);
             super::EXIT_OK
         }
         Err(WriteError::Refused(m)) => {

@@ -44,6 +44,9 @@ pub enum Error {
     /// The formatter's output would not mean the same as the input (a formatter bug): the
     /// file is left as it is.
     ChangesMeaning,
+    /// The formatter's layout of a multi-line flow collection (`[ … ]`, `{ … }`) would not be
+    /// valid YAML 1.2 (closing bracket at its key's indentation): the file is left as it is.
+    FlowLayout,
 }
 
 impl std::fmt::Display for Error {
@@ -53,19 +56,23 @@ impl std::fmt::Display for Error {
             Error::ChangesMeaning => {
                 f.write_str("left as it is: formatting it would change its data (please report this)")
             }
+            Error::FlowLayout => f.write_str(
+                "left as it is: a multi-line `[ … ]` or `{ … }` here cannot be laid out canonically \
+                 as valid YAML 1.2; write it in block style (`- item` lines, `key: value` lines)",
+            ),
         }
     }
 }
 
 const WIDTH: usize = 100;
 
-fn yaml_options() -> pretty_yaml::config::FormatOptions {
+fn yaml_options(trim_trailing_whitespace: bool) -> pretty_yaml::config::FormatOptions {
     let mut o = pretty_yaml::config::FormatOptions::default();
     o.layout.print_width = WIDTH;
     o.layout.indent_width = 2;
     o.language.quotes = pretty_yaml::config::Quotes::PreferDouble;
     o.language.indent_block_sequence_in_map = true;
-    o.language.trim_trailing_whitespaces = true;
+    o.language.trim_trailing_whitespaces = trim_trailing_whitespace;
     o.language.trim_trailing_zero = false;
     // `{dependency: common, to: 2.5.0}`, as the changelog docs write flow maps.
     o.language.brace_spacing = false;
@@ -94,6 +101,11 @@ fn yaml_data(text: &str) -> Result<Vec<serde_yaml::Value>, String> {
     Ok(docs)
 }
 
+/// Whether the loader's YAML 1.2 parser (`saphyr`) reads `text` without a syntax error.
+fn strict_yaml_ok(text: &str) -> bool {
+    saphyr_parser::Parser::new_from_str(text).all(|event| event.is_ok())
+}
+
 /// Run a formatter that might panic on input it does not expect as a normal error.
 fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) -> Result<String, Error> {
     match std::panic::catch_unwind(f) {
@@ -102,9 +114,10 @@ fn guarded(f: impl FnOnce() -> Result<String, String> + std::panic::UnwindSafe) 
     }
 }
 
-fn format_yaml(text: &str) -> Result<String, Error> {
+fn format_yaml(text: &str, trim_trailing_whitespace: bool) -> Result<String, Error> {
     let input = text.to_string();
-    guarded(move || pretty_yaml::format_text(&input, &yaml_options()).map_err(|e| e.to_string()))
+    let options = yaml_options(trim_trailing_whitespace);
+    guarded(move || pretty_yaml::format_text(&input, &options).map_err(|e| e.to_string()))
 }
 
 fn format_toml(text: &str) -> Result<String, Error> {
@@ -127,16 +140,40 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
     let out = match kind {
         Kind::Yaml => {
             let before = yaml_data(&normalized).map_err(Error::Syntax)?;
-            let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before);
-            let out = format_yaml(&normalized)?;
+            // The output must also stay readable by the tool's own (YAML 1.2) reader when the
+            // input was: `serde_yaml` alone accepts layouts the loader rejects (a flow list's
+            // closing `]` at its key's indentation).
+            let strict = strict_yaml_ok(&normalized);
+            let same = |t: &str| yaml_data(t).ok().as_ref() == Some(&before) && (!strict || strict_yaml_ok(t));
+            // Trailing whitespace is trimmed everywhere, except where it is data: on the
+            // lines of a block scalar (`|`), as published packs' multi-line queries have
+            // it. The formatter trims it there too, so a text it would change is formatted
+            // again with the trailing whitespace kept.
+            let mut trim = true;
+            let mut out = format_yaml(&normalized, trim)?;
             if !same(&out) {
-                return Err(Error::ChangesMeaning);
+                trim = false;
+                out = format_yaml(&normalized, trim)?;
+                if !same(&out) {
+                    let data_kept = yaml_data(&out).ok().as_ref() == Some(&before);
+                    return Err(if data_kept {
+                        Error::FlowLayout
+                    } else {
+                        Error::ChangesMeaning
+                    });
+                }
             }
             let ordered = reorder::yaml(&out, ctx);
-            match (ordered != out).then(|| format_yaml(&ordered)) {
+            let out = match (ordered != out).then(|| format_yaml(&ordered, trim)) {
                 Some(Ok(o)) if same(&o) => o,
                 _ => out,
-            }
+            };
+            let ended = end_with_one_newline(&out);
+            return Ok(if same(&ended) {
+                ended
+            } else {
+                format!("{}\n", out.trim_end_matches('\n'))
+            });
         }
         Kind::Toml => {
             let before: toml::Table = normalized
@@ -158,12 +195,17 @@ pub fn format_source(kind: Kind, role: Role, text: &str) -> Result<String, Error
             }
         }
     };
-    let mut out = out.trim_end_matches(['\n', ' ']).to_string();
+    Ok(end_with_one_newline(&out))
+}
+
+/// `text` ending in exactly one newline, without trailing blanks (empty when all blank).
+fn end_with_one_newline(text: &str) -> String {
+    let mut out = text.trim_end_matches(['\n', ' ']).to_string();
     out.push('\n');
     if out.trim().is_empty() {
         out.clear();
     }
-    Ok(out)
+    out
 }
 
 /// `text`, YAML generated by a command that writes pack sources (`release`, `changelog add`,
@@ -276,6 +318,39 @@ mod tests {
         assert!(out.contains("name = \"a\"") && out.contains("# the name"), "{out}");
         assert!(out.ends_with("common = \"2.5.0\"\n"), "{out}");
         assert_eq!(format_text(Kind::Toml, &out).as_ref(), Ok(&out), "idempotent");
+    }
+
+    #[test]
+    fn trailing_blanks_inside_block_scalars_are_kept() {
+        // A multi-line query whose lines end in a blank (as published 2.0 packs write them):
+        // the blank is part of the string, so it stays; other lines are still tidied.
+        let text = "nodes:\n    - query: |\n        a or \n        b\n      name:   'x'   \n";
+        let out = format_text(Kind::Yaml, text);
+        assert_eq!(
+            out.as_deref(),
+            Ok("nodes:\n  - query: |\n      a or \n      b\n    name: \"x\"\n"),
+            "{out:?}"
+        );
+        let out = out.unwrap_or_default();
+        assert_eq!(yaml_data(&out), yaml_data(text));
+        assert_eq!(format_text(Kind::Yaml, &out).as_ref(), Ok(&out), "idempotent");
+        // At the very end of the file too.
+        let last = "q: |\n  a \n  b \n";
+        let out = format_text(Kind::Yaml, last).unwrap_or_default();
+        assert_eq!(yaml_data(&out), yaml_data(last), "{out:?}");
+    }
+
+    #[test]
+    fn output_stays_readable_by_the_loader() {
+        // A JSON-style flow list under a key (what `stackpack test --update` wrote): the
+        // formatter would put its closing `]` at the key's indentation, which serde_yaml reads
+        // and the loader's YAML 1.2 parser rejects.
+        let text = "cases:\n  - name: a\n    relations: [\n        {\n          \"a\": \"b\"\n        }\n      ]\n";
+        assert!(strict_yaml_ok(text));
+        match format_text(Kind::Yaml, text) {
+            Ok(out) => assert!(strict_yaml_ok(&out), "{out}"),
+            Err(e) => assert_eq!(e, Error::FlowLayout),
+        }
     }
 
     #[test]

@@ -354,18 +354,44 @@ fn walk(mapping: &Value, record: &Record) -> Result<usize, Outcome> {
 }
 
 /// Evaluate `tags` (`[{source, target, pattern?}]`) into `key → value`.
-fn tags(list: &Value, levels: &[(&str, Value)], vars: &Map<String, Value>) -> Result<BTreeMap<String, String>, String> {
+/// The tags of a `tags` list, and for every tag that failed its target and the error (in
+/// list order). A failing tag of a `required` list drops the mapping; of an `optional` list,
+/// only that tag: published packs list independent tags there (`deployment-environment`
+/// beside `namespace`), each of which a record may or may not carry.
+// Inferred: the server drops a failing optional tag on its own, not the whole list (the
+// published open-telemetry pack would otherwise lose its `namespace` tag on every service
+// without a `deployment.environment`).
+#[allow(clippy::type_complexity)]
+fn tags(
+    list: &Value,
+    levels: &[(&str, Value)],
+    vars: &Map<String, Value>,
+) -> (BTreeMap<String, String>, Vec<(String, String)>) {
     let mut explicit = BTreeMap::new();
     let mut merged = BTreeMap::new();
+    let mut failed = Vec::new();
     for t in list.as_array().into_iter().flatten() {
         let source = t.get("source").map(text).unwrap_or_default();
         let target = t.get("target").map(text).unwrap_or_default();
-        let value = eval(&source, levels, vars)?;
+        let value = match eval(&source, levels, vars) {
+            Ok(v) => v,
+            Err(e) => {
+                failed.push((target, e));
+                continue;
+            }
+        };
         match t.get("pattern").and_then(Value::as_str) {
             Some(p) => {
-                let re = regex::Regex::new(&format!("^(?:{p})$")).map_err(|e| format!("invalid pattern `{p}`: {e}"))?;
+                let re = match regex::Regex::new(&format!("^(?:{p})$")) {
+                    Ok(re) => re,
+                    Err(e) => {
+                        failed.push((target, format!("invalid pattern `{p}`: {e}")));
+                        continue;
+                    }
+                };
                 let Value::Object(m) = value else {
-                    return Err(format!("`{source}` must give a map for pattern `{p}`"));
+                    failed.push((target, format!("`{source}` must give a map for pattern `{p}`")));
+                    continue;
                 };
                 for (k, v) in m {
                     if let Some(c) = re.captures(&k) {
@@ -379,14 +405,18 @@ fn tags(list: &Value, levels: &[(&str, Value)], vars: &Map<String, Value>) -> Re
             }
             None => {
                 if value.is_object() {
-                    return Err(format!("`{source}` must give a string, not a map (or add a `pattern`)"));
+                    failed.push((
+                        target,
+                        format!("`{source}` must give a string, not a map (or add a `pattern`)"),
+                    ));
+                    continue;
                 }
                 explicit.insert(target, text(&value));
             }
         }
     }
     merged.extend(explicit);
-    Ok(merged)
+    (merged, failed)
 }
 
 /// Apply one mapping (`component`: an OtelComponentMapping, else an OtelRelationMapping) to one
@@ -458,10 +488,21 @@ pub fn apply(mapping: &Value, record: &Record, component: bool) -> Trace {
         };
         for (k, expr) in fields {
             let result = match k.as_str() {
-                "tags" => tags(expr, levels, &vars).map(|t| {
-                    all_tags.extend(t);
-                    None
-                }),
+                "tags" => {
+                    let (made, failed) = tags(expr, levels, &vars);
+                    match failed.first() {
+                        Some((target, e)) if required => Err(format!("tag `{target}`: {e}")),
+                        _ => {
+                            for (target, e) in failed {
+                                trace
+                                    .dropped_optional
+                                    .push(format!("optional tag `{target}` dropped: {e}"));
+                            }
+                            all_tags.extend(made);
+                            Ok(None)
+                        }
+                    }
+                }
                 "additionalIdentifiers" => expr
                     .as_array()
                     .into_iter()
@@ -725,6 +766,34 @@ mod tests {
         let metrics = json!({"identifier": "m", "input": {"signal": ["METRICS"], "resource": {"action": "'CREATE'"}}, "output": {}});
         let t = apply(&metrics, &r[0], true);
         assert!(matches!(t.outcome, Outcome::NoMatch { ref reason } if reason.contains("the record is TRACES")));
+    }
+
+    #[test]
+    fn a_failing_optional_tag_drops_only_that_tag() {
+        // As the published open-telemetry pack lists them: an environment tag most services do
+        // not carry, beside a namespace tag they do.
+        let r = records(&telemetry());
+        let mut m = service_mapping(50);
+        m["output"]["optional"]["tags"] = json!([
+            {"source": "resource.attributes['deployment.environment']", "target": "deployment-environment"},
+            {"source": "resource.attributes['service.namespace']", "target": "namespace"},
+            {"source": "resource.attributes['k8s.pod.name']", "target": "pod"}
+        ]);
+        let t = apply(&m, &r[0], true);
+        let Outcome::Created { element, .. } = &t.outcome else {
+            panic!("{t:?}")
+        };
+        assert_eq!(element["tags"], json!(["namespace:shop", "stackpack:open-telemetry"]));
+        assert_eq!(t.dropped_optional.len(), 3, "{t:?}");
+        assert!(t.dropped_optional[0].starts_with("optional tag `deployment-environment` dropped"));
+        assert!(t.dropped_optional[1].starts_with("optional tag `pod` dropped"));
+        // A failing required tag still drops the mapping, naming the tag.
+        m["output"]["required"]["tags"] = json!([{"source": "resource.attributes['k8s.pod.name']", "target": "pod"}]);
+        let t = apply(&m, &r[0], true);
+        assert!(
+            matches!(&t.outcome, Outcome::Dropped { reason } if reason.contains("required `tags` failed: tag `pod`")),
+            "{t:?}"
+        );
     }
 
     #[test]

@@ -462,8 +462,10 @@ pub(crate) struct Edit {
     pub(crate) value: Value,
 }
 
-/// Replace inline expectations of one test file by the new values, written as JSON (valid YAML
-/// flow) indented under their key; the rest of the file (comments included) is kept.
+/// Replace inline expectations of one test file by the new values, written in YAML block style
+/// (as `stackpack new` writes them and `stackpack fmt` keeps them) indented under their key;
+/// scalars and empty lists or maps stay on the key's line as JSON. The rest of the file
+/// (comments included) is kept.
 fn rewrite_inline(pack: &Pack, rel: &str, edits: &mut [Edit]) -> Result<(), String> {
     rewrite_inline_at(&testfile::pack_path(pack, rel)?, edits)
 }
@@ -473,12 +475,18 @@ pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> R
     let mut text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     edits.sort_by_key(|e| std::cmp::Reverse(e.key_end));
     for e in edits.iter() {
-        // An empty value: everything after the key on its line becomes `: <json>`.
+        // An empty value: everything after the key on its line becomes `: <value>`, except a
+        // trailing `# comment`, which stays on the key's line.
+        let mut comment = String::new();
         let range = if e.empty {
             let end = text
                 .get(e.key_end..)
                 .and_then(|r| r.find('\n'))
                 .map_or(text.len(), |n| e.key_end + n);
+            let rest = text.get(e.key_end..end).unwrap_or("");
+            if let Some(at) = rest.find(" #").or_else(|| rest.find("\t#")) {
+                comment = format!(" {}", rest[at..].trim());
+            }
             e.key_end..end
         } else {
             trim_block(&text, e.range.clone())
@@ -501,11 +509,66 @@ pub(crate) fn rewrite_inline_at(path: &std::path::Path, edits: &mut [Edit]) -> R
         } else {
             before.chars().count()
         };
-        let body = pretty(&e.value).replace('\n', &format!("\n{}", " ".repeat(indent)));
-        let lead = if e.empty { ": " } else { "" };
-        text.replace_range(range, &format!("{lead}{body}"));
+        let pad = " ".repeat(indent);
+        let (range, replacement) = match block_yaml(&e.value) {
+            Some(block) => {
+                let body = indented(&block, &pad);
+                if on_key_line {
+                    // `key:` then the block on the following lines (no blank after the colon).
+                    let start = text[..range.start].trim_end_matches(' ').len();
+                    let lead = if e.empty { ":" } else { "" };
+                    (
+                        start.max(line_start)..range.end,
+                        format!("{lead}{comment}\n{pad}{body}"),
+                    )
+                } else {
+                    (range, body)
+                }
+            }
+            None => {
+                let body = indented(&pretty(&e.value), &pad);
+                let lead = if e.empty { ": " } else { "" };
+                (range, format!("{lead}{body}{comment}"))
+            }
+        };
+        text.replace_range(range, &replacement);
     }
     atomic_write(path, text.as_bytes())
+}
+
+/// `v` in YAML block style (no trailing newline), when it is a non-empty list or map that
+/// reads back as the same value; `None` for scalars, empty collections and anything the YAML
+/// writer cannot round-trip (those are written as JSON).
+fn block_yaml(v: &Value) -> Option<String> {
+    let nonempty = match v {
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        _ => false,
+    };
+    if !nonempty {
+        return None;
+    }
+    let text = serde_yaml::to_string(v).ok()?;
+    // In `stackpack fmt`'s layout (lists indented under their key), so that a formatted test
+    // file stays formatted after an update.
+    let text = crate::fmt::format_text(crate::fmt::Kind::Yaml, &text).unwrap_or(text);
+    let back: Value = serde_yaml::from_str(&text).ok()?;
+    (back == *v).then(|| text.trim_end_matches('\n').to_string())
+}
+
+/// `text` with every line after the first indented by `pad` (blank lines stay empty).
+fn indented(text: &str, pad: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+            if !line.is_empty() {
+                out.push_str(pad);
+            }
+        }
+        out.push_str(line);
+    }
+    out
 }
 
 /// A unified-style line diff (`-` expected, `+` produced, two lines of context).

@@ -174,6 +174,12 @@ pub fn compare(old: &V2Snapshot, new: &V2Snapshot, old_label: &str, new_label: &
                     (Bump::Patch, "changed")
                 } else if cosmetic {
                     (Bump::Patch, "changed its name, description or hint only")
+                } else if n.stj_type == "ComponentPresentation" {
+                    // Inferred: a presentation's fields (columns, highlights, filters, metrics)
+                    // change what users see, but nothing users configure refers to them; the
+                    // published open-telemetry pack changed them in 5 consecutive releases,
+                    // each a patch bump, as its maintainers' CI accepts.
+                    (Bump::Minor, "a changed presentation changes what users see")
                 } else {
                     (Bump::Major, "a changed node changes what users see or get")
                 };

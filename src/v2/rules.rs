@@ -298,7 +298,7 @@ rule!(
     "SP2305",
     "v2-template-label",
     Warning,
-    "A `${label}` in a monitor's urn/title/alias template is not kept by the query's outer `by (…)`: it renders empty.",
+    "A `${label}` in a monitor's urn/title/alias template, or a `{{ labels.x }}` in its remediation hint, is not kept by the query's outer `by (…)`: it renders empty.",
     "urnTemplate: urn:x:${pod} with sum by (namespace) (…)"
 );
 
@@ -357,7 +357,7 @@ rule!(
     "v2-renamed-field",
     Warning,
     "A field was renamed in a server version: use the new name (the old one is still read, for now).",
-    "moreTab: K8s  # now menuSection"
+    "externalComponentSelector: \"…\"  # now topologySourceSelector"
 );
 rule!(
     FIELD_TOO_NEW,
@@ -384,7 +384,7 @@ rule!(
     "[server] min = \"two\""
 );
 rule!(BUMP_TOO_SMALL, "SP2505", "v2-bump-too-small", Error,
-    "Compared with `--baseline`, the changes need a bigger version bump (removed or changed nodes: major; added nodes: minor).",
+    "Compared with `--baseline`, the changes need a bigger version bump (removed nodes, changed monitors or mappings: major; added nodes, changed presentations: minor).",
     "a removed monitor released as 1.0.1");
 rule!(
     BASELINE_UNREADABLE,

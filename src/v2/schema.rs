@@ -31,6 +31,9 @@ pub struct Field {
     pub renamed_to: Option<String>,
     pub removed: Option<String>,
     pub evidence: Option<String>,
+    /// What else a user must know when acting on the field's finding (a rename whose
+    /// expression changes too).
+    pub note: Option<String>,
     /// `arguments` typed by the node's `function`.
     #[serde(default)]
     pub variants: BTreeMap<String, String>,
@@ -354,6 +357,9 @@ impl<'a> Walk<'a, '_> {
                     format!("`{here}` was renamed to `{new}` in SUSE Observability {since}"),
                 )
                 .help(format!("write `{new}` instead"));
+                if let Some(n) = &f.note {
+                    d = d.note(n.clone());
+                }
                 if let Some(e) = &f.evidence {
                     d = d.note(format!("evidence: {e}"));
                 }
@@ -392,6 +398,9 @@ impl<'a> Walk<'a, '_> {
                         )),
                         None => d.help(format!("raise the minimum server version to {since}")),
                     };
+                    if let Some(n) = &f.note {
+                        d = d.note(n.clone());
+                    }
                     self.diags.push(d);
                 }
             }

@@ -484,17 +484,38 @@ pub fn placeholders(text: &str) -> Vec<String> {
     out
 }
 
-fn template_labels(n: &Node, diags: &mut Diagnostics) {
-    let Some(q) = n.str_at("arguments.metric.query") else {
-        return;
+/// The span of `${name}` inside the template scalar `t` (whose text is `text`), when the
+/// scalar's source is the text itself or the text in quotes without escapes (the length tells);
+/// else the whole scalar.
+fn placeholder_span(t: &Node, text: &str, name: &str) -> crate::source::Span {
+    let needle = format!("${{{name}}}");
+    let Some(at) = text.find(&needle) else { return t.span };
+    let len = (t.span.end - t.span.start) as usize;
+    let lead = if t.block {
+        return t.span;
+    } else if !t.quoted && len == text.len() {
+        0
+    } else if t.quoted && len == text.len() + 2 && !text.contains(['\\', '\'', '"']) {
+        1
+    } else {
+        return t.span;
     };
+    let start = t.span.start as usize + lead + at;
+    crate::source::Span::new(t.span.file, start, start + needle.len())
+}
+
+/// The labels a monitor's `arguments.metric.query` keeps (its outer `by (…)`), when known.
+pub fn monitor_labels(n: &Node) -> Option<BTreeSet<String>> {
+    let q = n.str_at("arguments.metric.query")?;
     if too_deep(q) {
-        return;
+        return None;
     }
-    let Ok(expr) = promql_parser::parser::parse(&substitute(q)) else {
-        return;
-    };
-    let Some(kept) = kept_labels(&expr) else { return };
+    let expr = promql_parser::parser::parse(&substitute(q)).ok()?;
+    kept_labels(&expr)
+}
+
+fn template_labels(n: &Node, diags: &mut Diagnostics) {
+    let Some(kept) = monitor_labels(n) else { return };
     if kept.is_empty() {
         return;
     }
@@ -511,15 +532,16 @@ fn template_labels(n: &Node, diags: &mut Diagnostics) {
                 diags.push(
                     Diagnostic::new(
                         &rules::TEMPLATE_LABEL,
-                        t.span,
+                        placeholder_span(t, text, &p),
                         format!(
                             "`${{{p}}}` is not a label the query keeps ({})",
                             kept.iter().cloned().collect::<Vec<_>>().join(", ")
                         ),
                     )
-                    .help(format!(
-                        "add `{p}` to the query's `by (…)`, or remove it from the template"
-                    ))
+                    .help(match crate::diag::did_you_mean(&p, kept.iter().map(String::as_str)) {
+                        Some(m) => format!("did you mean `${{{m}}}`?"),
+                        None => format!("add `{p}` to the query's `by (…)`, or remove it from the template"),
+                    })
                     .note("heuristic: the labels come from the query's outer aggregation"),
                 );
             }

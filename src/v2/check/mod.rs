@@ -42,6 +42,35 @@ pub fn run(pack: &Pack, targets: &Targets, diags: &mut Diagnostics) {
 
 fn layout(pack: &Pack, diags: &mut Diagnostics) {
     let is_dir = matches!(pack.origin, super::load::Origin::Dir(_));
+    let old_dialect: Vec<&str> = pack
+        .other_top_level
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .filter(|name| *name == "stackpack.conf" || *name == "provisioning")
+        .collect();
+    // A pack still entirely in the old dialect (no stackpack.yaml): one finding that says so and
+    // how to migrate, not also "no stackpack.yaml", "no settings" and every page an orphan.
+    let unmigrated = pack.manifest.is_none() && old_dialect.contains(&"stackpack.conf");
+    if unmigrated {
+        let parts = old_dialect
+            .iter()
+            .map(|n| format!("`{n}`"))
+            .collect::<Vec<_>>()
+            .join(" and ");
+        diags.push(
+            Diagnostic::at_path(
+                &rules::OLD_DIALECT,
+                pack.display("stackpack.conf"),
+                format!("this pack is written in the old 2.0 dialect ({parts}), which `sts stackpack package` refuses: it has no stackpack.yaml"),
+            )
+            .help(
+                "migrate it: stackpack.conf → stackpack.yaml (the same keys in YAML, pages and logo as `!resource \"x.md\"`), \
+                 provisioning/*.sty → settings/ (no root template; `{{ include \"x\" … }}` → `!include x`, \
+                 `{{ get \"urn\" }}` → the URN, no `:shared:` segment in identifiers), then delete the old files",
+            )
+            .severity(crate::diag::Severity::Error),
+        );
+    }
     let required: &[(&str, bool)] = if is_dir {
         &[
             (MANIFEST, false),
@@ -59,7 +88,7 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
         } else {
             pack.files.contains_key(*path)
         };
-        if !present {
+        if !present && !(unmigrated && (*path == MANIFEST || *path == "settings")) {
             let what = if *dir { "directory" } else { "file" };
             diags.push(
                 Diagnostic::at_path(
@@ -77,6 +106,9 @@ fn layout(pack: &Pack, diags: &mut Diagnostics) {
     }
     for (name, _) in &pack.other_top_level {
         if name == "stackpack.conf" || name == "provisioning" {
+            if unmigrated {
+                continue;
+            }
             let severity = if pack.manifest.is_none() {
                 crate::diag::Severity::Error
             } else {
@@ -331,8 +363,9 @@ fn orphans(pack: &Pack, referenced: &BTreeSet<String>, diags: &mut Diagnostics) 
         let top = path.split('/').next().unwrap_or("");
         let orphan_kind = match top {
             "includes" | "icons" => true,
-            // Release notes are kept beside the pages by convention (and by `release`).
-            "resources" => path.ends_with(".md") && path != "resources/RELEASE.md",
+            // Release notes are kept beside the pages by convention (and by `release`). Without
+            // a stackpack.yaml nothing can name the pages: that is the finding, not the pages.
+            "resources" => pack.manifest.is_some() && path.ends_with(".md") && path != "resources/RELEASE.md",
             _ => false,
         };
         if orphan_kind && FOLDERS.contains(&top) && !referenced.contains(path) {
