@@ -81,6 +81,12 @@ pub fn run(args: Args) -> u8 {
             args.out.display(),
             import_diags.count(Severity::Warning)
         );
+        // The sources are written as generated (serde_yaml's layout); laying a large pack out
+        // canonically costs as much again as the import, so it is a separate, explicit step.
+        eprintln!(
+            "next: `stackpack lint {0}`, and `stackpack fmt {0}` to lay the sources out as `fmt --check` expects",
+            args.out.display()
+        );
     }
     super::EXIT_OK
 }
