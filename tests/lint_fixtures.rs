@@ -3,6 +3,8 @@
 //! whole file). Fixtures without `expect` must lint clean. The human rendering of every fixture
 //! is snapshotted.
 
+mod helpers;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -226,4 +228,32 @@ fn no_unused_warnings_when_part_of_the_model_is_missing() {
         .map(|d| d["code"].as_str().unwrap_or("").to_string())
         .collect();
     assert_eq!(codes, vec!["SP006"]);
+}
+
+/// A misspelt required key is one mistake and one finding: SP006 at the misspelling, saying
+/// which field it looks like — not "missing `display-name`" plus "unknown field `dispaly-name`".
+#[test]
+fn a_misspelt_required_key_is_one_finding_at_the_key() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    helpers::copy_dir(&helpers::root().join("stackpack"), &tmp.path().join("p"));
+    helpers::copy_dir(&helpers::root().join("changelog"), &tmp.path().join("changelog"));
+    let manifest = tmp.path().join("p/stackpack.toml");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    assert!(text.contains("\ndisplay-name = "), "the example names its display-name");
+    std::fs::write(&manifest, text.replacen("\ndisplay-name = ", "\ndispaly-name = ", 1)).expect("write");
+    let (status, stdout, stderr) = run_in(&tmp.path().join("p"), &["lint", ".", "--format", "json"]);
+    assert_eq!(status, 1, "{stderr}");
+    let json: Value = serde_json::from_str(&stdout).expect("JSON");
+    let diags = json["diagnostics"].as_array().cloned().unwrap_or_default();
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    assert_eq!(diags[0]["code"], "SP006");
+    assert_eq!(diags[0]["file"], "stackpack.toml");
+    assert_eq!(diags[0]["column"], 1, "at the misspelt key");
+    assert!(
+        diags[0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("`dispaly-name` looks like a misspelling"),
+        "{diags:#?}"
+    );
 }

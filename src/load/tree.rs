@@ -156,7 +156,32 @@ impl<'a> Fields<'a> {
             .map(|(k, _)| k.span)
     }
 
-    fn missing(&self, key: &str, expected: &str, diags: &mut Diagnostics) {
+    fn missing(&mut self, key: &str, expected: &str, diags: &mut Diagnostics) {
+        // A misspelt key (`nmae:` for `name:`) is one mistake: one finding, at the misspelling,
+        // instead of "missing `name`" here and "unknown field `nmae`" from `finish`.
+        let misspelt = self
+            .map
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| !self.used[*i] && did_you_mean(&k.value, [key]).is_some())
+            .map(|(i, (k, _))| (i, k));
+        if let Some((i, k)) = misspelt {
+            self.used[i] = true;
+            diags.push(
+                Diagnostic::new(
+                    &rules::MISSING_FIELD,
+                    k.span,
+                    format!(
+                        "{} is missing required field `{key}`: `{}` looks like a misspelling of it",
+                        self.what, k.value
+                    ),
+                )
+                .label(format!("did you mean `{key}`?"))
+                .help(format!("rename `{}` to `{key}`", k.value)),
+            );
+            return;
+        }
         diags.push(
             Diagnostic::new(
                 &rules::MISSING_FIELD,
