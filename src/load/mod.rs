@@ -73,22 +73,7 @@ impl PackFile {
         if let Some(what) = self.special {
             return Err(safe::Refusal::NotRegular(what));
         }
-        self.content
-            .get_or_init(|| {
-                let r = match &self.guard {
-                    Some((root, budget)) => safe::read_in(root, &self.path, budget),
-                    None => {
-                        let root = self
-                            .path
-                            .parent()
-                            .and_then(|p| p.canonicalize().ok())
-                            .unwrap_or_default();
-                        safe::read_in(&root, &self.path, &Budget::default())
-                    }
-                };
-                r.map(Arc::from)
-            })
-            .clone()
+        self.content.get_or_init(|| self.read_disk().map(Arc::from)).clone()
     }
 }
 
@@ -107,7 +92,13 @@ impl PackFile {
         if let Some(what) = self.special {
             return Err(safe::Refusal::NotRegular(what).into());
         }
-        let r = match &self.guard {
+        self.read_disk().map_err(std::io::Error::from)
+    }
+
+    /// Read the file from disk through [`safe::read_in`]: inside the pack's root with the run's
+    /// budget, or, for a file made without a pack, inside its own directory.
+    fn read_disk(&self) -> Result<Vec<u8>, safe::Refusal> {
+        match &self.guard {
             Some((root, budget)) => safe::read_in(root, &self.path, budget),
             None => {
                 let root = self
@@ -117,8 +108,7 @@ impl PackFile {
                     .unwrap_or_default();
                 safe::read_in(&root, &self.path, &Budget::default())
             }
-        };
-        r.map_err(std::io::Error::from)
+        }
     }
 }
 
