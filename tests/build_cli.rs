@@ -345,3 +345,44 @@ fn json_format_keeps_stdout_machine_readable() {
     assert!(parsed.is_ok(), "{}", String::from_utf8_lossy(&o.stdout));
     assert!(String::from_utf8_lossy(&o.stderr).contains("acme-1.2.0.sts"));
 }
+
+/// `build` checks the pack while it compiles and deflates (the archive is written to an unnamed
+/// temporary file): a pack the checks refuse — an error, or a warning under `--deny warnings` —
+/// publishes nothing and leaves no output directory behind, exactly as when the checks ran
+/// first; without `--deny` the warning pack builds.
+#[test]
+fn refused_builds_publish_nothing() {
+    let t = tmp();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
+    let error_pack = fixtures.join("SP202-duplicate-urn");
+    let out = build(&error_pack, &t.path().join("dist-error"));
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[SP202]"));
+    assert!(
+        !t.path().join("dist-error").exists(),
+        "nothing written for a pack with errors"
+    );
+
+    let warning_pack = fixtures.join("SP220-layer-or-domain-without-order");
+    let out = bin()
+        .args(["build", &warning_pack.to_string_lossy(), "--deny", "warnings", "--out"])
+        .arg(t.path().join("dist-deny"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("not building: --deny warnings"), "{stderr}");
+    assert!(
+        !t.path().join("dist-deny").exists(),
+        "nothing written under --deny warnings"
+    );
+
+    let out = build(&warning_pack, &t.path().join("dist-ok"));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let written: Vec<_> = std::fs::read_dir(t.path().join("dist-ok"))
+        .unwrap_or_else(|e| panic!("{e}"))
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(written.len() == 1 && written[0].ends_with(".sts"), "{written:?}");
+}

@@ -562,10 +562,41 @@ pub fn write_sts_through<W: Write>(
     epoch: i64,
     wrap: impl FnOnce(std::fs::File) -> W,
 ) -> Result<PathBuf, WriteError> {
+    let written = write_sts_gated(out_dir, file_name, entries, epoch, wrap, || true)?;
+    written.ok_or_else(|| WriteError::Write {
+        path: out_dir.join(file_name),
+        error: io::Error::other("the archive was not published"),
+    })
+}
+
+/// Write `entries` as `<out_dir>/<file_name>` like [`write_sts`], but publish it only if
+/// `publish()` — called once the archive is complete in its temporary file — says so; else the
+/// temporary file is dropped (nothing visible was ever written; an output directory this call
+/// created is removed again) and the result is `Ok(None)`. `build` compiles and writes while
+/// the checks run, and publishes only when they allow it.
+pub fn write_sts_if(
+    out_dir: &Path,
+    file_name: &str,
+    entries: &[Entry],
+    epoch: i64,
+    publish: impl FnOnce() -> bool,
+) -> Result<Option<PathBuf>, WriteError> {
+    write_sts_gated(out_dir, file_name, entries, epoch, |f| f, publish)
+}
+
+fn write_sts_gated<W: Write>(
+    out_dir: &Path,
+    file_name: &str,
+    entries: &[Entry],
+    epoch: i64,
+    wrap: impl FnOnce(std::fs::File) -> W,
+    publish: impl FnOnce() -> bool,
+) -> Result<Option<PathBuf>, WriteError> {
     let dir_err = |error| WriteError::OutputDir {
         dir: out_dir.to_path_buf(),
         error,
     };
+    let created = !out_dir.exists();
     std::fs::create_dir_all(out_dir).map_err(dir_err)?;
     remove_stale_temps(out_dir);
     let target = out_dir.join(file_name);
@@ -588,8 +619,15 @@ pub fn write_sts_through<W: Write>(
             .set_permissions(std::fs::Permissions::from_mode(0o644))
             .map_err(write_err)?;
     }
+    if !publish() {
+        drop(tmp);
+        if created {
+            let _ = std::fs::remove_dir(out_dir);
+        }
+        return Ok(None);
+    }
     tmp.publish(out_dir, &target).map_err(write_err)?;
-    Ok(target)
+    Ok(Some(target))
 }
 
 /// Prefix and suffix of named temporary archives.

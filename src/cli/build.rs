@@ -8,7 +8,7 @@
 use super::output::{fatal, print_diagnostics, write_stderr};
 use crate::compile::{self, CompileOptions};
 use crate::diag::render::Format;
-use crate::pipeline::{Analysis, Outcome};
+use crate::pipeline::{Loaded, LoadedPack};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -86,64 +86,107 @@ pub fn run(args: Args) -> u8 {
             &args.check,
         );
     }
-    // The same analysis as `lint`: any error stops the build before anything is written.
-    let analysis = match crate::pipeline::analyze(&dir, &args.check.options()) {
-        Ok(Outcome::Analyzed(a)) => a,
-        Ok(Outcome::Unusable { sources, diags }) => {
+    // The same analysis as `lint`: any error stops the build before anything is visible.
+    // Without `--baseline` (which needs the pack mutably) the checks run on a second thread
+    // while this one renders the release notes, compiles and deflates the archive into an
+    // unnamed temporary file; the archive is published only when the checks allow it, so the
+    // outcome is the sequential one and the wall time is about half the work on two cores.
+    let opts = args.check.options();
+    let deny = args.deny.is_some();
+    let loaded = match crate::pipeline::load(&dir) {
+        Ok(Loaded::Pack(l)) => *l,
+        Ok(Loaded::Unusable { sources, diags }) => {
             print_diagnostics(args.format, &diags, &sources);
             return super::EXIT_FINDINGS;
         }
         Err(e) => return fatal(e),
     };
-    let Analysis {
-        pack,
+    let LoadedPack {
+        mut pack,
         changelog,
-        mut diags,
-    } = *analysis;
-    if diags.has_errors() || (args.deny.is_some() && diags.count(crate::diag::Severity::Warning) > 0) {
-        print_diagnostics(args.format, &diags, &pack.sources);
+        diags: load_diags,
+    } = loaded;
+    let refuses = |diags: &crate::diag::Diagnostics| {
+        diags.has_errors() || (deny && diags.count(crate::diag::Severity::Warning) > 0)
+    };
+    let refused = |diags: &crate::diag::Diagnostics, pack: &crate::model::Pack| {
+        print_diagnostics(args.format, diags, &pack.sources);
         if !diags.has_errors() {
             write_stderr(format_args!(
                 "error: not building: --deny warnings and the pack has warnings\n"
             ));
         }
-        return super::EXIT_FINDINGS;
-    }
-    let release_notes = match crate::changelog::render::release_md(&pack, changelog.as_ref(), args.templates.as_deref())
-    {
-        Ok(notes) => notes,
-        Err(errors) => {
-            diags.extend(errors);
-            diags.sort(&pack.sources);
-            print_diagnostics(args.format, &diags, &pack.sources);
-            return super::EXIT_FINDINGS;
-        }
+        super::EXIT_FINDINGS
     };
     let epoch = crate::archive::write::build_epoch();
-    let opts = CompileOptions {
-        templates: args.templates.clone(),
-        release_notes,
-        timestamp: epoch,
+    let compile_and_write = |pack: &crate::model::Pack, publish: &mut dyn FnMut() -> bool| -> Built {
+        let release_notes =
+            match crate::changelog::render::release_md(pack, changelog.as_ref(), args.templates.as_deref()) {
+                Ok(notes) => notes,
+                Err(errors) => return Built::Failed(errors),
+            };
+        let opts = CompileOptions {
+            templates: args.templates.clone(),
+            release_notes,
+            timestamp: epoch,
+        };
+        let compiled = match compile::compile(pack, &opts) {
+            Ok(c) => c,
+            Err(errors) => return Built::Failed(errors),
+        };
+        let file_name = out_file.clone().unwrap_or_else(|| compiled.file_name.clone());
+        match crate::archive::write::write_sts_if(&out_dir, &file_name, &compiled.entries, epoch, publish) {
+            Ok(Some(path)) => Built::Written(path),
+            Ok(None) => Built::Withheld,
+            Err(e) => Built::WriteFailed(e),
+        }
     };
-    let compiled = match compile::compile(&pack, &opts) {
-        Ok(c) => c,
-        Err(errors) => {
+    let (mut diags, built) = if opts.baseline.is_some() {
+        let diags = crate::pipeline::check_loaded(&mut pack, changelog.as_ref(), load_diags, &dir, &opts);
+        if refuses(&diags) {
+            return refused(&diags, &pack);
+        }
+        let built = compile_and_write(&pack, &mut || true);
+        (diags, built)
+    } else {
+        let pack = &pack;
+        std::thread::scope(|scope| {
+            let checks = scope.spawn(|| crate::pipeline::check_loaded_shared(pack, load_diags, &dir, &opts));
+            let mut checks = Some(checks);
+            let mut checked: Option<crate::diag::Diagnostics> = None;
+            let join = |checks: &mut Option<std::thread::ScopedJoinHandle<'_, crate::diag::Diagnostics>>,
+                        checked: &mut Option<crate::diag::Diagnostics>| {
+                if let Some(h) = checks.take() {
+                    *checked = Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+            };
+            let built = compile_and_write(pack, &mut || {
+                join(&mut checks, &mut checked);
+                checked.as_ref().is_some_and(|d| !refuses(d))
+            });
+            join(&mut checks, &mut checked);
+            (checked.unwrap_or_default(), built)
+        })
+    };
+    // The checks decide first, as in the sequential order: their errors are reported alone.
+    if refuses(&diags) {
+        return refused(&diags, &pack);
+    }
+    let path = match built {
+        Built::Written(path) => path,
+        Built::Failed(errors) => {
             diags.extend(errors);
             diags.sort(&pack.sources);
             print_diagnostics(args.format, &diags, &pack.sources);
             return super::EXIT_FINDINGS;
         }
-    };
-    diags.sort(&pack.sources);
-    let file_name = out_file.unwrap_or_else(|| compiled.file_name.clone());
-    let written = crate::archive::write::write_sts(&out_dir, &file_name, &compiled.entries, epoch);
-    let path = match written {
-        Ok(path) => path,
-        Err(e) => {
+        Built::WriteFailed(e) => {
             print_diagnostics(args.format, &diags, &pack.sources);
             return fatal(e);
         }
+        Built::Withheld => return refused(&diags, &pack),
     };
+    diags.sort(&pack.sources);
     // Warnings of the checks are still shown on a successful build.
     match args.format {
         Format::Human => {
@@ -163,6 +206,16 @@ pub fn run(args: Args) -> u8 {
         }
     }
     super::EXIT_OK
+}
+
+/// What compiling and writing the archive gave.
+enum Built {
+    Written(PathBuf),
+    /// Release notes or compile errors.
+    Failed(crate::diag::Diagnostics),
+    WriteFailed(crate::archive::write::WriteError),
+    /// Complete, but the checks refused it: never published.
+    Withheld,
 }
 
 /// `--out`: a directory, or a `.sts` file path (its directory and file name).
