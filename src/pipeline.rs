@@ -1,6 +1,9 @@
 //! The one analysis `lint` and `build` share: load → model → changelog → check, then the pack's
-//! allow list, with the findings sorted. `build` continues to compile and archive only when
-//! none of these findings is an error, so it refuses exactly what `lint` reports as errors.
+//! allow list, with the findings sorted ([`analyze`], or its halves [`load`] and
+//! [`check_loaded`]). `build` publishes an archive only when none of these findings is an error,
+//! so it refuses exactly what `lint` reports as errors; it compiles and deflates while the
+//! checks run ([`check_loaded_shared`] on a second thread) and drops the unpublished archive
+//! when they refuse.
 
 use crate::changelog::Changelog;
 use crate::check::{self, CheckOptions};
