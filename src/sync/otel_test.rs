@@ -23,7 +23,7 @@ use super::runner::{self, CaseResult, Edit, Options, Run, Status};
 use super::testfile::{self, Expectation, Source};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::load::tree::{Fields, Value as Tree};
-use crate::source::{FileId, Span, Spanned};
+use crate::source::{FileId, Spanned};
 use crate::v2::load::{Origin, Pack};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -108,41 +108,15 @@ fn walk(root: &Path, rel: &str, depth: usize, out: &mut Vec<String>) {
 }
 
 fn read(pack: &mut Pack, root: &Root, rel: &str, diags: &mut Diagnostics) -> Option<OtelTestFile> {
-    let path = match testfile::path_in(&root.dir, &root.canonical, rel) {
-        Ok(p) => p,
-        Err(e) => {
-            diags.push(Diagnostic::at_path(
-                &rules::TEST_FILE_INVALID,
-                rel.to_string(),
-                format!("cannot read test file `{rel}`: {e}"),
-            ));
-            return None;
-        }
-    };
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
-            diags.push(Diagnostic::at_path(
-                &rules::TEST_FILE_INVALID,
-                rel.to_string(),
-                format!("cannot read test file `{rel}`: {e}"),
-            ));
-            return None;
-        }
-    };
-    let file = pack.sources.add(rel.to_string(), Some(&path), text);
-    let docs = crate::load::yaml::parse(file, pack.sources.file(file), diags)?;
-    let Some(doc) = docs.first() else {
-        diags.push(
-            Diagnostic::new(
-                &rules::TEST_FILE_INVALID,
-                Span::file_start(file),
-                "the test file is empty",
-            )
-            .help("write `cases:` with `- name: …` and `telemetry: …` (see docs/testing.md)"),
-        );
-        return None;
-    };
+    let (file, doc) = testfile::read_document(
+        &mut pack.sources,
+        &root.dir,
+        &root.canonical,
+        rel,
+        "write `cases:` with `- name: …` and `telemetry: …` (see docs/testing.md)",
+        diags,
+    )?;
+    let doc = &doc;
     let mut f = Fields::new(doc, "2.0 test file", diags)?;
     let cases_tree = f.opt_seq("cases", diags);
     let span = f.span;

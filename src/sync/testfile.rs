@@ -90,10 +90,32 @@ pub fn discover(pack: &Pack) -> Vec<String> {
 
 /// Read and parse one test file, registering it in `pack.sources`.
 pub fn read(pack: &mut Pack, rel: &str, diags: &mut Diagnostics) -> Option<TestFile> {
-    let path = pack.root.join(rel);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => {
+    let (file, doc) = read_document(
+        &mut pack.sources,
+        &pack.root,
+        &pack.canonical_root,
+        rel,
+        "write `template: <id>` and `cases:` (see docs/testing.md)",
+        diags,
+    )?;
+    parse(pack, rel, file, &doc, diags)
+}
+
+/// The test file `rel` of the pack rooted at `root` (v1 or 2.0), read through the pack's safe
+/// reader, registered in `sources`, as its first YAML document. An unreadable, unparsable or
+/// empty file is a finding (`empty_help` says what to write) and `None`.
+pub fn read_document(
+    sources: &mut crate::source::SourceMap,
+    root: &Path,
+    canonical_root: &Path,
+    rel: &str,
+    empty_help: &str,
+    diags: &mut Diagnostics,
+) -> Option<(FileId, Tree)> {
+    let (path, text) = match read_text_in(root, canonical_root, rel) {
+        Ok((path, Some(text))) => (path, text),
+        failed => {
+            let e = failed.err().unwrap_or_else(|| "it does not exist".to_string());
             diags.push(Diagnostic::at_path(
                 &rules::TEST_FILE_INVALID,
                 rel.to_string(),
@@ -102,20 +124,20 @@ pub fn read(pack: &mut Pack, rel: &str, diags: &mut Diagnostics) -> Option<TestF
             return None;
         }
     };
-    let file = pack.sources.add(rel.to_string(), Some(&path), text);
-    let docs = crate::load::yaml::parse(file, pack.sources.file(file), diags)?;
-    let Some(doc) = docs.first() else {
+    let file = sources.add(rel.to_string(), Some(&path), text);
+    let docs = crate::load::yaml::parse(file, sources.file(file), diags)?;
+    let Some(doc) = docs.into_iter().next() else {
         diags.push(
             Diagnostic::new(
                 &rules::TEST_FILE_INVALID,
                 Span::file_start(file),
                 "the test file is empty",
             )
-            .help("write `template: <id>` and `cases:` (see docs/testing.md)"),
+            .help(empty_help.to_string()),
         );
         return None;
     };
-    parse(pack, rel, file, doc, diags)
+    Some((file, doc))
 }
 
 fn parse(pack: &Pack, rel: &str, file: FileId, doc: &Tree, diags: &mut Diagnostics) -> Option<TestFile> {
@@ -390,12 +412,24 @@ fn read_json(pack: &Pack, rel: &str) -> Result<Option<Value>, String> {
 
 /// [`read_json`] for a pack rooted at `root`.
 pub fn read_json_in(root: &Path, canonical_root: &Path, rel: &str) -> Result<Option<Value>, String> {
-    let path = path_in(root, canonical_root, rel)?;
-    match std::fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t)
+    match read_text_in(root, canonical_root, rel)?.1 {
+        Some(t) => serde_json::from_str(&t)
             .map(Some)
             .map_err(|e| format!("not valid JSON: {e}")),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e.to_string()),
+        None => Ok(None),
+    }
+}
+
+/// The text of the pack file `rel` (`None`: it does not exist), through [`path_in`] and the
+/// pack's safe reader (`load::safe::read_in`: inside the pack, a regular file, bounded), with
+/// the path it was read from.
+fn read_text_in(root: &Path, canonical_root: &Path, rel: &str) -> Result<(PathBuf, Option<String>), String> {
+    let path = path_in(root, canonical_root, rel)?;
+    match crate::load::safe::read_in(canonical_root, &path, &crate::load::safe::Budget::default()) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(|t| (path, Some(t)))
+            .map_err(|_| "it is not UTF-8 text".to_string()),
+        Err(crate::load::safe::Refusal::Io(std::io::ErrorKind::NotFound, _)) => Ok((path, None)),
+        Err(r) => Err(r.to_string()),
     }
 }

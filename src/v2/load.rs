@@ -135,15 +135,17 @@ pub fn is_old_dialect(dir: &Path) -> bool {
     if !has_sty {
         return false;
     }
-    let conf = dir.join("stackpack.conf");
-    let small = std::fs::metadata(&conf).is_ok_and(|m| m.is_file() && m.len() < 1_000_000);
-    small
-        && std::fs::read_to_string(&conf).is_ok_and(|t| {
-            t.lines().any(|l| {
-                let l = l.trim();
-                l.starts_with("schemaVersion") && l.contains("\"2.0\"")
-            })
+    // Through the pack's safe reader: inside the pack, a regular file, at most 1 MB.
+    let Ok(canonical) = dir.canonicalize() else {
+        return false;
+    };
+    let budget = crate::load::safe::Budget::new(1_000_000, 1);
+    crate::load::safe::read_in(&canonical, &dir.join("stackpack.conf"), &budget).is_ok_and(|t| {
+        String::from_utf8_lossy(&t).lines().any(|l| {
+            let l = l.trim();
+            l.starts_with("schemaVersion") && l.contains("\"2.0\"")
         })
+    })
 }
 
 /// Why a pack could not be opened at all (exit code 2).
@@ -188,7 +190,30 @@ pub fn junk_reason(name: &str) -> Option<&'static str> {
     }
 }
 
+/// Every file of a 2.0 pack is read the way 1.x pack files are (`load::safe::read_in`): inside
+/// the pack's canonical root, a regular file (a file swapped for a FIFO or a link after the
+/// walk's `lstat` is refused, never opened), within one budget of bytes and files for the run.
+struct Reader {
+    canonical: std::path::PathBuf,
+    budget: crate::load::safe::Budget,
+}
+
+impl Reader {
+    fn new(root: &Path) -> Reader {
+        Reader {
+            canonical: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()),
+            budget: crate::load::safe::Budget::default(),
+        }
+    }
+
+    fn read(&self, root: &Path, rel: &str) -> Result<Vec<u8>, String> {
+        self.budget.take_file().map_err(|r| r.to_string())?;
+        crate::load::safe::read_in(&self.canonical, &root.join(rel), &self.budget).map_err(|r| r.to_string())
+    }
+}
+
 fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
+    let reader = Reader::new(root);
     let mut files = BTreeMap::new();
     let mut other = Vec::new();
     let mut dirs = std::collections::BTreeSet::new();
@@ -228,9 +253,9 @@ fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
         }
         if meta.is_dir() {
             dirs.insert(name.clone());
-            walk(root, &name, 0, &mut files, &mut dirs, diags);
+            walk(&reader, root, &name, 0, &mut files, &mut dirs, diags);
         } else if meta.is_file() {
-            match std::fs::read(root.join(&name)) {
+            match reader.read(root, &name) {
                 Ok(b) => {
                     files.insert(name, b);
                 }
@@ -247,7 +272,10 @@ fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
     pack.dirs = dirs;
     let side = root.join(TARGETS_FILE);
     if side.is_file() {
-        match std::fs::read_to_string(&side) {
+        match reader
+            .read(root, TARGETS_FILE)
+            .and_then(|b| String::from_utf8(b).map_err(|_| "not UTF-8 text".to_string()))
+        {
             Ok(t) => pack.targets_file = Some(pack.sources.add(display(TARGETS_FILE), Some(&side), t)),
             Err(e) => diags.push(Diagnostic::at_path(
                 &rules::TARGETS_FILE,
@@ -260,6 +288,7 @@ fn from_dir(root: &Path, diags: &mut Diagnostics) -> Pack {
 }
 
 fn walk(
+    reader: &Reader,
     root: &Path,
     rel: &str,
     depth: usize,
@@ -319,9 +348,9 @@ fn walk(
         }
         if meta.is_dir() {
             dirs.insert(path.clone());
-            walk(root, &path, depth + 1, files, dirs, diags);
+            walk(reader, root, &path, depth + 1, files, dirs, diags);
         } else if meta.is_file() {
-            match std::fs::read(root.join(&path)) {
+            match reader.read(root, &path) {
                 Ok(b) => {
                     files.insert(path, b);
                 }
@@ -444,4 +473,33 @@ pub fn from_files(origin: Origin, files: BTreeMap<String, Vec<u8>>, diags: &mut 
         }
     }
     pack
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the walk saw as a regular file but is a FIFO, a link out or too big by the time it
+    /// is read is refused by the reader, never opened or read whole.
+    #[test]
+    fn the_reader_refuses_what_the_walk_could_not_see() {
+        let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let root = tmp.path().join("pack");
+        std::fs::create_dir_all(&root).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(root.join("ok.md"), "fine").unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(tmp.path().join("secret"), "outside").unwrap_or_else(|e| panic!("{e}"));
+        std::os::unix::fs::symlink(tmp.path().join("secret"), root.join("out")).unwrap_or_else(|e| panic!("{e}"));
+        let fifo = std::ffi::CString::new(root.join("fifo").as_os_str().as_encoded_bytes()).unwrap_or_default();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let reader = Reader::new(&root);
+        assert_eq!(reader.read(&root, "ok.md").ok().as_deref(), Some(&b"fine"[..]));
+        assert!(reader.read(&root, "out").is_err(), "a link out of the pack");
+        assert!(reader.read(&root, "fifo").is_err(), "a FIFO does not block");
+        let small = Reader {
+            canonical: reader.canonical.clone(),
+            budget: crate::load::safe::Budget::new(3, 10),
+        };
+        assert!(small.read(&root, "ok.md").is_err(), "the run's byte budget");
+    }
 }
