@@ -37,6 +37,28 @@ pub const TINY_PNG: [u8; 67] = [
     0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ];
 
+/// `n` bytes of text that deflates well but not trivially: words in a pseudo-random order, a
+/// line break now and then (test data for the archive writer and reader).
+pub fn prose(n: usize, seed: u64) -> Vec<u8> {
+    const WORDS: [&[u8]; 8] = [
+        b"topology ",
+        b"health ",
+        b"stream ",
+        b"metric ",
+        b"sync\n",
+        b"view ",
+        b"agent ",
+        b"check ",
+    ];
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(n + 16);
+    while out.len() < n {
+        out.extend_from_slice(WORDS[rng.below(WORDS.len())]);
+    }
+    out.truncate(n);
+    out
+}
+
 /// A small deterministic PRNG (xorshift64*): generated packs and mutation tests must not depend
 /// on the clock or an external crate's stream.
 pub struct Rng(u64);

@@ -115,30 +115,6 @@ fn archive_is_world_readable() {
     }
 }
 
-/// Text that deflates well but not trivially (words in a pseudo-random order).
-fn text(n: usize, seed: u64) -> Vec<u8> {
-    let words: [&[u8]; 8] = [
-        b"topology ",
-        b"health ",
-        b"stream ",
-        b"metric ",
-        b"sync\n",
-        b"view ",
-        b"agent ",
-        b"check ",
-    ];
-    let mut x = seed | 1;
-    let mut out = Vec::with_capacity(n + 16);
-    while out.len() < n {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        out.extend_from_slice(words[(x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 61) as usize]);
-    }
-    out.truncate(n);
-    out
-}
-
 /// The writer deflates large entries in pieces (pigz-style) and writes the zip records itself:
 /// the archive must read back intact through our reader, Info-ZIP's `unzip -t` and Python's
 /// `zipfile` (both skipped with a note when not installed).
@@ -148,23 +124,23 @@ fn archives_read_back_through_our_reader_unzip_and_python() {
     let mut entries: Vec<Entry> = (0..40)
         .map(|i| Entry {
             path: format!("resources/docs/page-{i:02}.md"),
-            data: text(1000 + i * 4099, i as u64),
+            data: stackpack::synth::prose(1000 + i * 4099, i as u64),
         })
         .collect();
     entries.push(Entry {
         path: "resources/big.md".into(),
-        data: text(3 * stackpack::archive::write::PIECE + 777, 7),
+        data: stackpack::synth::prose(3 * stackpack::archive::write::PIECE + 777, 7),
     });
     entries.push(Entry {
         path: "resources/é-ünïcode.md".into(),
-        data: text(5000, 9),
+        data: stackpack::synth::prose(5000, 9),
     });
     entries.push(Entry {
         path: "resources/empty.txt".into(),
         data: Vec::new(),
     });
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend(text(3000, 3));
+    png.extend(stackpack::synth::prose(3000, 3));
     entries.push(Entry {
         path: "resources/logo.png".into(),
         data: png,

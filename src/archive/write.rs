@@ -917,30 +917,6 @@ mod tests {
         assert_eq!(zip, zip_of(&entries), "same entries, same bytes");
     }
 
-    /// Text of `n` bytes that deflates well but not trivially (words in a random order).
-    fn text(n: usize, seed: u64) -> Vec<u8> {
-        let words: [&[u8]; 8] = [
-            b"topology ",
-            b"health ",
-            b"stream ",
-            b"metric ",
-            b"sync\n",
-            b"view ",
-            b"agent ",
-            b"check ",
-        ];
-        let mut x = seed | 1;
-        let mut out = Vec::with_capacity(n + 16);
-        while out.len() < n {
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            out.extend_from_slice(words[(x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 61) as usize]);
-        }
-        out.truncate(n);
-        out
-    }
-
     #[test]
     fn large_entries_deflate_in_pieces_into_one_valid_stream() {
         // Several pieces, a last piece of odd length, an entry of exactly one piece, and one a
@@ -955,7 +931,7 @@ mod tests {
         .enumerate()
         .map(|(i, &(p, n))| Entry {
             path: p.into(),
-            data: text(n, i as u64 + 1),
+            data: crate::synth::prose(n, i as u64 + 1),
         })
         .collect();
         let zip = zip_of(&entries);
@@ -987,12 +963,12 @@ mod tests {
         let mut entries: Vec<Entry> = (0..300)
             .map(|i| Entry {
                 path: format!("f/{i:03}.txt"),
-                data: text(1000 + i * 37, i as u64),
+                data: crate::synth::prose(1000 + i * 37, i as u64),
             })
             .collect();
         entries.push(Entry {
             path: "big.md".into(),
-            data: text(BATCH_BYTES + PIECE * 3 + 5, 99),
+            data: crate::synth::prose(BATCH_BYTES + PIECE * 3 + 5, 99),
         });
         let one = zip_of(&entries);
         entries.reverse();
