@@ -2,7 +2,7 @@
 //! `stackpack.conf`, or a `.sts` archive) into declarative sources.
 
 use super::output::{fatal, print_diagnostics};
-use crate::classic::import::{convert, write, ImportOptions};
+use crate::classic::import::{convert_sources, refined_manifest, ImportOptions, Staging};
 use crate::diag::render::Format;
 use crate::diag::{Diagnostics, Severity};
 use std::path::PathBuf;
@@ -65,14 +65,50 @@ pub fn run(args: Args) -> u8 {
     let opts = ImportOptions {
         version: args.version.clone(),
     };
-    let imported = match convert(&classic, &opts, &mut import_diags) {
+    let mut imported = match convert_sources(&classic, &opts, &mut import_diags) {
         Ok(i) => i,
         Err(e) => return fatal(e),
     };
+    // Every file but the manifest is final: they are written (on two threads) while the
+    // imported sources are checked as a pack, which settles the manifest's
+    // `min-stackstate-version`; the output appears only once all is written.
+    let cannot_write = |e: std::io::Error| fatal(format!("cannot write `{}`: {e}", args.out.display()));
+    let manifest = crate::load::MANIFEST;
+    let staging = match Staging::begin(&args.out, imported.files.keys().map(String::as_str)) {
+        Ok(s) => s,
+        Err(e) => return cannot_write(e),
+    };
+    let root = classic.files.display_root();
+    let queue = staging.queue(
+        imported
+            .files
+            .iter()
+            .filter(|(k, _)| k.as_str() != manifest)
+            .map(|(k, v)| (k.as_str(), v.as_slice())),
+    );
+    let (written, refined) = std::thread::scope(|s| {
+        let writer = s.spawn(|| queue.drain());
+        let refined = refined_manifest(&imported, &mut import_diags, &root);
+        let mine = queue.drain();
+        let theirs = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked")));
+        (mine.and(theirs), refined)
+    });
+    drop(queue);
+    if let Some(m) = refined {
+        imported.files.insert(manifest.to_string(), m);
+    }
     import_diags.sort(&classic.files.sources);
     print_diagnostics(args.format, &import_diags, &classic.files.sources);
-    if let Err(e) = write(&imported, &args.out) {
-        return fatal(format!("cannot write `{}`: {e}", args.out.display()));
+    let published = written
+        .and_then(|()| match imported.files.get(manifest) {
+            Some(m) => staging.write_file(manifest, m),
+            None => Ok(()),
+        })
+        .and_then(|()| staging.publish());
+    if let Err(e) = published {
+        return cannot_write(e);
     }
     if args.format == Format::Human {
         eprintln!(
