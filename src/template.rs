@@ -1012,7 +1012,9 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
     let masked = mask_escapes(text);
     let scanned = scan(&masked, &[])?;
     let mut out = Rendered {
-        text: String::with_capacity(text.len()),
+        // Includes make the output larger than the source: room for a quarter more, so that a
+        // large file is not copied into a buffer twice its size halfway through.
+        text: String::with_capacity(text.len() + text.len() / 4),
         map: Vec::new(),
         missing_vars: Vec::new(),
         identity_includes: Vec::new(),
@@ -1077,7 +1079,11 @@ fn render_import_depth(text: &str, ctx: &dyn ImportContext, depth: usize) -> Res
 }
 
 /// `text` with every escape `\\{{` / `\\}}` (exactly one backslash) replaced by three spaces.
-fn mask_escapes(text: &str) -> String {
+fn mask_escapes(text: &str) -> std::borrow::Cow<'_, str> {
+    // Most templates have no escape at all: no copy of a multi-megabyte file for them.
+    if !text.contains("\\{{") && !text.contains("\\}}") {
+        return std::borrow::Cow::Borrowed(text);
+    }
     let mut bytes = text.as_bytes().to_vec();
     let mut run = 0usize;
     for i in 0..bytes.len() {
@@ -1095,7 +1101,7 @@ fn mask_escapes(text: &str) -> String {
         }
     }
     // Only ASCII bytes were replaced by ASCII bytes: still UTF-8.
-    String::from_utf8(bytes).unwrap_or_else(|_| text.to_string())
+    std::borrow::Cow::Owned(String::from_utf8(bytes).unwrap_or_else(|_| text.to_string()))
 }
 
 /// Copy `text[from..to]` to the output, dropping the backslash of every escape `\\{{` and

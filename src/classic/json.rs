@@ -21,6 +21,8 @@ pub fn parse(file: FileId, text: &str) -> Result<Value, JsonError> {
         text,
         pos: 0,
         depth: 0,
+        entries: Vec::new(),
+        items: Vec::new(),
     };
     p.ws();
     let v = p.value()?;
@@ -57,6 +59,11 @@ struct P<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
+    /// The entries and items of every object and array being parsed, innermost last: each
+    /// container is moved out into a vector of its exact size when it closes, instead of
+    /// growing its own (a 5 MB STJ held ~14 MB of doubling vectors and copied them as they grew).
+    entries: Vec<(Spanned<String>, Value)>,
+    items: Vec<Value>,
 }
 
 impl P<'_> {
@@ -81,7 +88,7 @@ impl P<'_> {
             None => return Err(self.err("unexpected end of the document: a value was expected")),
             Some(b'{') => {
                 self.pos += 1;
-                let mut map = Map::default();
+                let first = self.entries.len();
                 self.ws();
                 if self.s.get(self.pos) == Some(&b'}') {
                     self.pos += 1;
@@ -105,7 +112,7 @@ impl P<'_> {
                         self.pos += 1;
                         self.ws();
                         let v = self.value()?;
-                        map.entries.push((Spanned::new(key, kspan), v));
+                        self.entries.push((Spanned::new(key, kspan), v));
                         self.ws();
                         match self.s.get(self.pos) {
                             Some(b',') => self.pos += 1,
@@ -118,11 +125,13 @@ impl P<'_> {
                         }
                     }
                 }
-                Kind::Map(map)
+                Kind::Map(Map {
+                    entries: self.entries.drain(first..).collect(),
+                })
             }
             Some(b'[') => {
                 self.pos += 1;
-                let mut items = Vec::new();
+                let first = self.items.len();
                 self.ws();
                 if self.s.get(self.pos) == Some(&b']') {
                     self.pos += 1;
@@ -132,7 +141,8 @@ impl P<'_> {
                         if self.s.get(self.pos) == Some(&b']') {
                             return Err(self.err("trailing comma before `]`"));
                         }
-                        items.push(self.value()?);
+                        let v = self.value()?;
+                        self.items.push(v);
                         self.ws();
                         match self.s.get(self.pos) {
                             Some(b',') => self.pos += 1,
@@ -145,7 +155,7 @@ impl P<'_> {
                         }
                     }
                 }
-                Kind::Seq(items)
+                Kind::Seq(self.items.drain(first..).collect())
             }
             Some(b'"') => Kind::Str(self.string()?),
             Some(b't') if self.s[self.pos..].starts_with(b"true") => {
@@ -217,18 +227,34 @@ impl P<'_> {
         self.pos += 1;
         let mut out = String::new();
         loop {
-            let Some(c) = self.text.get(self.pos..).and_then(|s| s.chars().next()) else {
-                return Err(JsonError {
-                    offset: start,
-                    message: "this string is never closed".into(),
-                });
-            };
-            match c {
-                '"' => {
+            // The run up to the next quote, backslash or control character is copied at once
+            // (all three are ASCII, so the run ends on a character boundary); a string without
+            // escapes is allocated once, at its size.
+            let run_start = self.pos;
+            while let Some(&b) = self.s.get(self.pos) {
+                if b == b'"' || b == b'\\' || b < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            let run = self.text.get(run_start..self.pos).unwrap_or("");
+            match self.s.get(self.pos) {
+                None => {
+                    return Err(JsonError {
+                        offset: start,
+                        message: "this string is never closed".into(),
+                    })
+                }
+                Some(b'"') => {
                     self.pos += 1;
+                    if out.is_empty() {
+                        return Ok(run.to_owned());
+                    }
+                    out.push_str(run);
                     return Ok(out);
                 }
-                '\\' => {
+                Some(b'\\') => {
+                    out.push_str(run);
                     let e = self.s.get(self.pos + 1).copied();
                     self.pos += 2;
                     match e {
@@ -266,12 +292,8 @@ impl P<'_> {
                         }
                     }
                 }
-                c if (c as u32) < 0x20 => {
+                Some(_) => {
                     return Err(self.err("control character (a raw newline or tab) inside a string; escape it"));
-                }
-                c => {
-                    out.push(c);
-                    self.pos += c.len_utf8();
                 }
             }
         }
@@ -297,6 +319,18 @@ mod tests {
         assert_eq!(a, Some(Span::new(FileId(0), 7, 24)));
     }
 
+    /// Strings are copied run by run between escapes: the same text as serde_json reads, for
+    /// plain, escaped, non-ASCII and surrogate-pair strings, and nested containers keep their
+    /// order (they share the parser's stacks).
+    #[test]
+    fn strings_and_nested_containers_read_as_serde_json_does() {
+        let t = r#"{"plain": "abc", "esc": "a\"b\\c\/d\n", "uni": "ünï\u00e9\ud83d\ude00x", "":"",
+                   "deep": [[1, [2, {"k": [3, 4]}]], {"a": {"b": []}}, {}], "after": ["z", "y"]}"#;
+        let ours = parse(FileId(0), t).map(|v| v.to_json()).map_err(|e| e.message);
+        let theirs: serde_json::Value = serde_json::from_str(t).unwrap_or_default();
+        assert_eq!(ours, Ok(theirs));
+    }
+
     #[test]
     fn errors_have_offsets() {
         for (t, at) in [
@@ -305,6 +339,9 @@ mod tests {
             ("{\"a\": ", 6),
             ("{\"a\": tru}", 6),
             ("\"abc", 0),
+            ("\"ab\\u00e9c", 0),
+            ("[\"ok\", \"a\nb\"]", 9),
+            ("[\"a\\qb\"]", 3),
         ] {
             match parse(FileId(0), t) {
                 Ok(_) => panic!("{t} parsed"),

@@ -158,6 +158,14 @@ impl Files {
         self.sources.get(id).map(|f| &*f.text).unwrap_or("")
     }
 
+    /// [`Files::source_text`], shared: for a caller that goes on to borrow `self` mutably.
+    pub fn source_text_shared(&self, id: FileId) -> std::sync::Arc<str> {
+        self.sources
+            .get(id)
+            .map(|f| f.text.clone())
+            .unwrap_or_else(|| "".into())
+    }
+
     /// Paths under `prefix` (e.g. `provisioning/`).
     pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = &'a String> + 'a {
         self.files.keys().filter(move |k| k.starts_with(prefix))

@@ -75,8 +75,6 @@ pub struct StjFile {
     pub rel: String,
     pub file: FileId,
     pub scope: Scope,
-    /// The rendered document, spans in the `.stj` source.
-    pub doc: Option<Value>,
     pub nodes: Vec<StjNode>,
     /// `get` ids rendered into this file → (URN, selector).
     pub gets: HashMap<i64, (String, Option<String>)>,
@@ -407,7 +405,7 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
 
     for (rel, scope) in stj_paths(files, prov) {
         let Some(id) = files.text(&rel, diags) else { continue };
-        let text = files.source_text(id).to_string();
+        let text = files.source_text_shared(id);
         let scope = scope.unwrap_or(
             if text.contains("{{instanceId}}") || text.contains("{{ instanceId }}") {
                 Scope::Instance
@@ -534,7 +532,6 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
                     rel,
                     file: id,
                     scope,
-                    doc: None,
                     nodes: Vec::new(),
                     gets,
                 });
@@ -542,12 +539,14 @@ pub fn analyse(conf: &Conf, prov: &Provisioning, files: &mut Files, diags: &mut 
             }
         };
         super::json::remap(&mut doc, id, &map);
-        let nodes = check_document(&doc, &rel, diags);
+        let heads = check_document(&doc, &rel, diags);
+        // The nodes are moved out of the document, not copied: a 10 000-node file held its
+        // whole tree twice (issue 15: on this machine every fresh megabyte costs a millisecond).
+        let nodes = take_nodes(doc, heads);
         out.files.push(StjFile {
             rel,
             file: id,
             scope,
-            doc: Some(doc),
             nodes,
             gets,
         });
@@ -877,7 +876,39 @@ fn check_type_value(value: &str, span: Span, diags: &mut Diagnostics) {
 }
 
 /// Envelope, types, ids and id references of one rendered file. Returns its top-level nodes.
-fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNode> {
+/// What [`check_document`] found out about one node of the `nodes` list, by its index there.
+struct NodeHead {
+    index: usize,
+    stj_type: String,
+    identifier: Option<Spanned<String>>,
+}
+
+/// The nodes of a checked document (see [`NodeHead`]), moved out of it.
+fn take_nodes(doc: Value, heads: Vec<NodeHead>) -> Vec<StjNode> {
+    let Kind::Map(mut root) = doc.kind else {
+        return Vec::new();
+    };
+    // The first `nodes` key, as `Map::get` (which `check_document` used) finds it.
+    let Some(entry) = root.entries.iter_mut().find(|(k, _)| k.value == "nodes") else {
+        return Vec::new();
+    };
+    let Kind::Seq(items) = std::mem::replace(&mut entry.1.kind, Kind::Null) else {
+        return Vec::new();
+    };
+    let mut items: Vec<Option<Value>> = items.into_iter().map(Some).collect();
+    heads
+        .into_iter()
+        .filter_map(|h| {
+            Some(StjNode {
+                value: items.get_mut(h.index)?.take()?,
+                stj_type: h.stj_type,
+                identifier: h.identifier,
+            })
+        })
+        .collect()
+}
+
+fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<NodeHead> {
     let Some(root) = doc.as_map() else {
         diags.push(
             Diagnostic::new(
@@ -1046,7 +1077,7 @@ fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNod
         }
     }
     let mut out = Vec::new();
-    for item in items {
+    for (index, item) in items.iter().enumerate() {
         let Some(m) = item.as_map() else {
             diags.push(Diagnostic::new(
                 &rules::STJ_ENVELOPE,
@@ -1066,10 +1097,10 @@ fn check_document(doc: &Value, rel: &str, diags: &mut Diagnostics) -> Vec<StjNod
         let identifier = m
             .get("identifier")
             .and_then(|v| v.as_str().map(|s| Spanned::new(s.to_string(), v.span)));
-        out.push(StjNode {
+        out.push(NodeHead {
+            index,
             stj_type: t.trim().to_string(),
             identifier,
-            value: item.clone(),
         });
     }
     out
