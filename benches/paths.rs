@@ -295,6 +295,21 @@ fn main() {
     };
     let zip_tree: [Option<Sample>; 2] = [zip_of(&forms[0].tree, "t0"), zip_of(&forms[1].tree, "t1")];
     let zip_big = zip_of(&big.declarative, "big");
+    // `cp -r` of the same tree: reading every file and creating each again, the floor of any
+    // import (which must also check and convert): with `zip`'s 0.15-0.2 s at 10 000 nodes it
+    // shows how much of `zip`'s time is the files themselves.
+    let cp_count = std::cell::Cell::new(0usize);
+    let cp_of = |dir: &Path, tag: &str| {
+        let target = w.join(format!("cp-{tag}"));
+        let (t2, w2) = (target.clone(), w.to_path_buf());
+        let c = &cp_count;
+        measure("cp", &["-r", ".", &s(&target)], dir, &move || {
+            // Moved aside, not deleted (see `clear_imp` below).
+            c.set(c.get() + 1);
+            let _ = std::fs::rename(&t2, w2.join(format!("cp-trash-{}", c.get())));
+        })
+    };
+    let cp_tree: [Option<Sample>; 2] = [cp_of(&forms[0].tree, "t0"), cp_of(&forms[1].tree, "t1")];
 
     let out_dir = |i: usize| w.join(format!("out-{i}"));
     let imp_dir = |i: usize| w.join(format!("imported-{i}"));
@@ -415,6 +430,7 @@ fn main() {
     for (name, r) in [
         ("`jq -c .` of the rendered STJ", &jq),
         ("`zip -r -X -6` of the classic tree", &zip_tree),
+        ("`cp -r` of the classic tree", &cp_tree),
     ] {
         println!("| {name} | {} | {} | {} | | |", fmt(r[0]), fmt(r[1]), ratio(r[1], r[0]));
     }
@@ -457,6 +473,27 @@ fn main() {
         fmt(zip_big),
         ratio(big_build, zip_big)
     );
+    // Import against its floor: what it must do at least — check the pack (its lint) and
+    // create every file (`cp -r`) — measured in the same run.
+    let row = |name: &str| rows.iter().find(|r| r.path == name).and_then(|r| r.large);
+    for (import, lint) in [
+        ("classic tree: import", "classic tree: lint"),
+        (".sts: import", ".sts: lint"),
+    ] {
+        let floor = match (row(lint), cp_tree[1]) {
+            (Some(l), Some(c)) => Some(Sample {
+                cpu: l.cpu + c.cpu,
+                wall: l.wall + c.wall,
+                mib: l.mib.max(c.mib),
+            }),
+            _ => None,
+        };
+        println!(
+            "\n{import} at 10 000 nodes / ({lint} + `cp -r` of the tree): {} (floor {})",
+            ratio(row(import), floor),
+            fmt(floor)
+        );
+    }
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let sts_big = std::fs::read_dir(&big_out).ok().and_then(|r| {
         r.flatten()

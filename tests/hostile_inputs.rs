@@ -227,6 +227,26 @@ fn node_files_in_the_wrong_place_are_findings() {
     assert_eq!(o.all.matches("\"SP017\"").count(), 2, "{}", o.all);
 }
 
+/// A whole pack copied inside another gives one SP016 at its manifest, not one per node file.
+#[test]
+fn a_pack_inside_the_pack_is_one_finding() {
+    let (_tmp, pack) = example();
+    helpers::copy_dir(&helpers::root().join("stackpack"), &pack.join("vendor/other"));
+    let nodes = std::fs::read_dir(pack.join("vendor/other/nodes"))
+        .map(|r| r.count())
+        .unwrap_or(0);
+    assert!(nodes > 1, "the example has several node files");
+    let o = run(&pack, &["lint", ".", "--format", "json"]);
+    assert_eq!(o.all.matches("\"SP016\"").count(), 1, "{}", o.all);
+    assert!(o.all.contains("vendor/other/stackpack.toml"), "{}", o.all);
+    assert!(o.all.contains(&format!("its {nodes} node files")), "{}", o.all);
+    // A stray node file outside both packs is still its own finding.
+    std::fs::write(pack.join("views.yaml"), "views:\n  - id: extra\n    name: Extra\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let o = run(&pack, &["lint", ".", "--format", "json"]);
+    assert_eq!(o.all.matches("\"SP016\"").count(), 2, "{}", o.all);
+}
+
 /// Every file below `dir` with its content (symlinks as their target), for "nothing changed".
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();

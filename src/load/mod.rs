@@ -261,6 +261,21 @@ pub const NODE_KIND_KEYS: [&str; 15] = [
 /// SP017): their nodes would silently be missing from the archive.
 fn misplaced_sources(root: &Path, files: &BTreeMap<String, PackFile>, diags: &mut Diagnostics) {
     let prefix = format!("{NODES_DIR}/");
+    // A directory with its own manifest is another pack inside this one: its node files get one
+    // finding together (at its manifest), not one each.
+    let manifest_suffix = format!("/{MANIFEST}");
+    let nested: std::collections::HashSet<&str> = files
+        .keys()
+        .filter_map(|k| k.strip_suffix(manifest_suffix.as_str()))
+        .collect();
+    // The outermost nested pack holding `rel`: ancestors by their `/`, at most the walk's depth
+    // limit of them, so no quadratic pairing of files and nested packs.
+    fn nested_root<'r>(nested: &std::collections::HashSet<&str>, rel: &'r str) -> Option<&'r str> {
+        rel.match_indices('/')
+            .map(|(i, _)| &rel[..i])
+            .find(|d| nested.contains(d))
+    }
+    let mut in_nested: BTreeMap<&str, (usize, &str)> = BTreeMap::new();
     for (rel, f) in files {
         if f.escapes || f.special.is_some() {
             continue;
@@ -301,6 +316,10 @@ fn misplaced_sources(root: &Path, files: &BTreeMap<String, PackFile>, diags: &mu
                 .filter(|k| NODE_KIND_KEYS.contains(k))
         });
         if let Some(kind) = kind {
+            if let Some(d) = nested_root(&nested, rel) {
+                in_nested.entry(d).or_insert((0, rel)).0 += 1;
+                continue;
+            }
             diags.push(
                 Diagnostic::at_path(
                     &rules::MISPLACED_NODE_FILE,
@@ -310,6 +329,21 @@ fn misplaced_sources(root: &Path, files: &BTreeMap<String, PackFile>, diags: &mu
                 .help(format!("move it to `{NODES_DIR}/{name}`")),
             );
         }
+    }
+    for (dir, (count, first)) in in_nested {
+        let files = if count == 1 {
+            format!("its node file (`{first}`) is")
+        } else {
+            format!("its {count} node files (`{first}`, …) are")
+        };
+        diags.push(
+            Diagnostic::at_path(
+                &rules::MISPLACED_NODE_FILE,
+                display_path(root, &format!("{dir}/{MANIFEST}")),
+                format!("`{dir}/` is a pack of its own (it has a `{MANIFEST}`) inside this one: {files} not in this pack"),
+            )
+            .help(format!("move `{dir}/` out of this pack and build it on its own, or move the node files it should contribute into `{NODES_DIR}/`")),
+        );
     }
 }
 

@@ -101,26 +101,50 @@ pub struct Fields<'a> {
     what: String,
     used: Vec<bool>,
     known: Vec<&'static str>,
+    /// The mapping is a TOML table (the manifest): help is worded `key = value`.
+    toml: bool,
 }
 
 impl<'a> Fields<'a> {
     /// Start reading `value` as a mapping. Reports and returns `None` if it is not one.
     pub fn new(value: &'a Value, what: impl Into<String>, diags: &mut Diagnostics) -> Option<Fields<'a>> {
-        let what = what.into();
+        Fields::read(value, what.into(), false, diags)
+    }
+
+    /// [`Fields::new`] for a TOML table: findings say "table" and `key = value`.
+    pub fn new_toml(value: &'a Value, what: impl Into<String>, diags: &mut Diagnostics) -> Option<Fields<'a>> {
+        Fields::read(value, what.into(), true, diags)
+    }
+
+    fn read(value: &'a Value, what: String, toml: bool, diags: &mut Diagnostics) -> Option<Fields<'a>> {
         match &value.kind {
-            Kind::Map(map) => Some(Fields::from_map(map, value.span, what)),
+            Kind::Map(map) => {
+                let f = Fields::from_map(map, value.span, what);
+                Some(if toml { f.in_toml() } else { f })
+            }
             _ => {
+                let (shape, pairs) = if toml {
+                    ("a table", "`key = value`")
+                } else {
+                    ("a mapping", "`key: value`")
+                };
                 diags.push(
                     Diagnostic::new(
                         &rules::WRONG_TYPE,
                         value.span,
-                        format!("{what} must be a mapping, found {}", value.type_name()),
+                        format!("{what} must be {shape}, found {}", value.type_name()),
                     )
-                    .label("expected `key: value` pairs"),
+                    .label(format!("expected {pairs} pairs")),
                 );
                 None
             }
         }
+    }
+
+    /// This mapping is a TOML table (see [`Fields::new_toml`]).
+    pub fn in_toml(mut self) -> Fields<'a> {
+        self.toml = true;
+        self
     }
 
     pub fn from_map(map: &'a Map, span: Span, what: impl Into<String>) -> Fields<'a> {
@@ -130,6 +154,7 @@ impl<'a> Fields<'a> {
             what: what.into(),
             used: vec![false; map.entries.len()],
             known: Vec::new(),
+            toml: false,
         }
     }
 
@@ -188,7 +213,11 @@ impl<'a> Fields<'a> {
                 self.span,
                 format!("{} is missing required field `{key}`", self.what),
             )
-            .help(format!("add `{key}: <{expected}>`")),
+            .help(if self.toml {
+                format!("add `{key} = <{expected}>`")
+            } else {
+                format!("add `{key}: <{expected}>`")
+            }),
         );
     }
 

@@ -217,7 +217,7 @@ pub(crate) fn lower(
     files: &BTreeMap<String, PackFile>,
     diags: &mut Diagnostics,
 ) -> Option<Manifest> {
-    let mut f = Fields::new(value, "the manifest", diags)?;
+    let mut f = Fields::new_toml(value, "the manifest", diags)?;
     let name = f.req_str("name", diags);
     if let Some(n) = &name {
         let ok = !n.value.is_empty()
@@ -322,7 +322,7 @@ pub(crate) fn lower(
     let mut overview_written = false;
     let mut pages_header = None;
     if let Some((m, span)) = f.opt_map("pages", diags) {
-        let mut p = Fields::from_map(m, span, "[pages]");
+        let mut p = Fields::from_map(m, span, "[pages]").in_toml();
         overview_written = p.key_span("overview").is_some();
         pages_header = f.key_span("pages");
         pages.overview = p
@@ -344,7 +344,7 @@ pub(crate) fn lower(
 
     let mut faqs = Vec::new();
     for item in f.opt_seq("faqs", diags).unwrap_or_default() {
-        let Some(mut q) = Fields::new(item, "a FAQ entry", diags) else {
+        let Some(mut q) = Fields::new_toml(item, "a FAQ entry", diags) else {
             continue;
         };
         let question = q.req_str("question", diags);
@@ -357,7 +357,7 @@ pub(crate) fn lower(
 
     let mut steps = Vec::new();
     for item in f.opt_seq("steps", diags).unwrap_or_default() {
-        let Some(mut s) = Fields::new(item, "an install step", diags) else {
+        let Some(mut s) = Fields::new_toml(item, "an install step", diags) else {
             continue;
         };
         let name = s.req_str("name", diags);
@@ -381,7 +381,7 @@ pub(crate) fn lower(
 
     let mut integrations = Vec::new();
     for item in f.opt_seq("integrations", diags).unwrap_or_default() {
-        let Some(mut t) = Fields::new(item, "an integration", diags) else {
+        let Some(mut t) = Fields::new_toml(item, "an integration", diags) else {
             continue;
         };
         let name = t.req_str("name", diags);
@@ -410,7 +410,7 @@ pub(crate) fn lower(
 
     let mut provisioning = Provisioning::default();
     if let Some((m, span)) = f.opt_map("provisioning", diags) {
-        let mut p = Fields::from_map(m, span, "[provisioning]");
+        let mut p = Fields::from_map(m, span, "[provisioning]").in_toml();
         provisioning.class = p.opt_str("class", diags);
         provisioning.script = p
             .opt_str("script", diags)
@@ -435,7 +435,7 @@ pub(crate) fn lower(
 
     let mut include = Vec::new();
     if let Some((m, span)) = f.opt_map("archive", diags) {
-        let mut a = Fields::from_map(m, span, "[archive]");
+        let mut a = Fields::from_map(m, span, "[archive]").in_toml();
         for p in a.opt_str_list("include", diags) {
             if let Some(p) = pack_path(p, files, false, diags) {
                 include.push(p);
@@ -446,9 +446,9 @@ pub(crate) fn lower(
 
     let mut lint = LintConfig::default();
     if let Some((m, span)) = f.opt_map("lint", diags) {
-        let mut l = Fields::from_map(m, span, "[lint]");
+        let mut l = Fields::from_map(m, span, "[lint]").in_toml();
         for item in l.opt_seq("allow", diags).unwrap_or_default() {
-            let Some(mut a) = Fields::new(item, "an allowed rule", diags) else {
+            let Some(mut a) = Fields::new_toml(item, "an allowed rule", diags) else {
                 continue;
             };
             let code = a.req_str("code", diags);
@@ -624,6 +624,23 @@ mod tests {
 
     fn codes(diags: &Diagnostics) -> Vec<&'static str> {
         diags.iter().map(|d| d.code).collect()
+    }
+
+    /// The manifest is TOML: a missing field is explained in TOML, and so is a FAQ entry that
+    /// is not a table.
+    #[test]
+    fn help_for_the_manifest_is_written_in_toml() {
+        let (_, diags) = lower_text("display-name = \"A\"\nversion = \"1.0.0\"\nlogo = \"resources/logo.png\"\n");
+        let helps: Vec<&str> = diags.iter().filter_map(|d| d.help.as_deref()).collect();
+        assert_eq!(helps, ["add `name = <text>`"], "{diags:?}");
+        let (_, diags) = lower_text(
+            "name = \"a\"\ndisplay-name = \"A\"\nversion = \"1.0.0\"\nlogo = \"resources/logo.png\"\nfaqs = [\"q\"]\n",
+        );
+        assert!(
+            diags.iter().any(|d| d.message.contains("must be a table")
+                && d.label.as_deref().is_some_and(|l| l.contains("`key = value`"))),
+            "{diags:?}"
+        );
     }
 
     #[test]
