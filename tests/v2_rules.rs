@@ -131,3 +131,29 @@ fn the_clean_fixture_has_every_node_type() {
         );
     }
 }
+
+/// CEL texts are parsed once per run and remembered: the same broken expression in two
+/// mappings is still reported at each of them.
+#[test]
+fn a_repeated_cel_expression_is_reported_where_it_is_written() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let dir = tmp.path().join("acme-queue");
+    copy_dir(&fixtures().join("clean"), &dir);
+    let file = dir.join("settings/mappings/components.sty");
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{e}"));
+    let good = "condition: \"metric.name == 'acme_queue_messages'\"";
+    assert_eq!(text.matches(good).count(), 2, "the fixture repeats the condition");
+    let bad = "condition: \"metric.name == 'acme_queue_messages' &&\"";
+    std::fs::write(&file, text.replace(good, bad)).unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["lint", ".", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {}", run.stdout));
+    let lines: Vec<u64> = v["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == "SP2401")
+        .filter_map(|d| d["line"].as_u64().or_else(|| d["span"]["line"].as_u64()))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", run.stdout);
+    assert_ne!(lines[0], lines[1], "{}", run.stdout);
+}

@@ -10,7 +10,7 @@ use crate::v2::rules;
 use crate::v2::schema::Lang;
 use crate::v2::yaml::{Kind, Node};
 use cel::common::ast::{EntryExpr, Expr, IdedExpr};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// Names CEL itself provides (type conversions and type names).
 const CEL_GLOBALS: [&str; 14] = [
@@ -52,12 +52,16 @@ const COMPONENT_VARS: [&str; 14] = [
 
 pub fn run(pack: &Pack, embedded: &[NodeEmbedded], diags: &mut Diagnostics) {
     let nodes: Vec<NodeAt> = pack.nodes().collect();
+    // Each distinct CEL text is parsed once: mappings repeat the same expressions (a resource
+    // attribute, a condition) node after node, and the CEL parser is the costliest step of a
+    // 2.0 lint (45 % of it on 10 000 generated nodes, before this).
+    let mut cel_memo: HashMap<String, CelParsed> = HashMap::new();
     for ne in embedded {
         let Some(at) = nodes.get(ne.node) else { continue };
         let levels = mapping_levels(at.node);
         for e in &ne.items {
             match e.lang {
-                Lang::Cel => cel_check(pack, at, &levels, &e.path, e.value, diags),
+                Lang::Cel => cel_check(pack, at, &levels, &e.path, e.value, &mut cel_memo, diags),
                 Lang::Stql => stql_check(e.value, diags),
                 Lang::PromQl => promql_check(e.value, diags),
                 Lang::Template | Lang::Hint => {}
@@ -143,12 +147,41 @@ fn visible(at: &NodeAt, levels: &BTreeSet<&'static str>, path: &str) -> (Vec<&'s
     (COMPONENT_VARS.to_vec(), false)
 }
 
+/// What a CEL text parses to, as far as the checks need it: its free variables and whether it
+/// is a single identifier, or the parser's first error.
+enum CelParsed {
+    Expr { free: Vec<String>, single: bool },
+    Error { msg: String, col: usize },
+}
+
+fn parse_cel(text: &str) -> CelParsed {
+    match cel::parser::Parser::new().parse(text) {
+        Ok(expr) => {
+            let mut free = Vec::new();
+            free_idents(&expr, &mut Vec::new(), &mut free);
+            CelParsed::Expr {
+                free,
+                single: matches!(expr.expr, Expr::Ident(_)),
+            }
+        }
+        Err(errs) => {
+            let first = errs.errors.first();
+            CelParsed::Error {
+                msg: first.map(|e| e.msg.clone()).unwrap_or_else(|| errs.to_string()),
+                col: first.map(|e| e.pos.1.max(0) as usize).unwrap_or(0),
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn cel_check(
     pack: &Pack,
     at: &NodeAt,
     levels: &BTreeSet<&'static str>,
     path: &str,
     value: &Node,
+    memo: &mut HashMap<String, CelParsed>,
     diags: &mut Diagnostics,
 ) {
     let text = match &value.kind {
@@ -161,13 +194,14 @@ fn cel_check(
         return;
     }
     // Projections and selectors may hold `${…}`-free CEL only; a template there is text.
-    let parsed = cel::parser::Parser::new().parse(&text);
-    let expr = match parsed {
-        Ok(e) => e,
-        Err(errs) => {
-            let first = errs.errors.first();
-            let msg = first.map(|e| e.msg.clone()).unwrap_or_else(|| errs.to_string());
-            let col = first.map(|e| e.pos.1.max(0) as usize).unwrap_or(0);
+    if !memo.contains_key(&text) {
+        memo.insert(text.clone(), parse_cel(&text));
+    }
+    let Some(parsed) = memo.get(&text) else { return };
+    let (free, single) = match parsed {
+        CelParsed::Expr { free, single } => (free, *single),
+        CelParsed::Error { msg, col } => {
+            let col = *col;
             let bare = text.split_whitespace().count() > 1
                 && text
                     .chars()
@@ -188,9 +222,6 @@ fn cel_check(
         }
     };
     let (vars, strict) = visible(at, levels, path);
-    let mut free = Vec::new();
-    free_idents(&expr, &mut Vec::new(), &mut free);
-    let single = matches!(expr.expr, Expr::Ident(_));
     let mut reported = BTreeSet::new();
     for name in free {
         if vars.contains(&name.as_str()) || CEL_GLOBALS.contains(&name.as_str()) || !reported.insert(name.clone()) {
