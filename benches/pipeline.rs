@@ -112,7 +112,7 @@ fn once(dir: &Path, out: &Path, keep_entries: bool) -> Run {
         run.entries = compiled
             .entries
             .iter()
-            .map(|e| (e.path.clone(), e.data.clone()))
+            .map(|e| (e.path.clone(), e.data.to_vec().unwrap_or_default()))
             .collect();
     }
     run

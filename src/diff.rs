@@ -952,7 +952,14 @@ pub fn entries_of(path: &Path) -> Result<Entries, String> {
 /// comparison only reads `stackpack.conf` and the `.stj` files with what they include).
 pub fn pack_entries(pack: &Pack) -> Result<Entries, String> {
     match crate::compile::compile(pack, &crate::compile::CompileOptions::default()) {
-        Ok(c) => Ok(c.entries.into_iter().map(|e| (e.path, e.data)).collect()),
+        Ok(c) => c
+            .entries
+            .into_iter()
+            .map(|e| match e.data {
+                crate::archive::Data::Bytes(b) => Ok((e.path, b)),
+                file => file.to_vec().map(|b| (e.path, b)).map_err(|err| err.to_string()),
+            })
+            .collect(),
         Err(d) => Err(format!(
             "`{}` does not compile ({} errors: run `stackpack build` to see them)",
             pack.root.display(),

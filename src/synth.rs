@@ -370,7 +370,7 @@ pub fn classic(dir: &Path, spec: &SynthSpec) -> io::Result<ClassicForms> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::write(path, &e.data)?;
+        std::fs::write(path, e.data.to_vec()?)?;
     }
     Ok(ClassicForms { declarative, sts, tree })
 }

@@ -17,7 +17,12 @@
 //! entries are compressed on every core, one reused compressor per core (one deflate state
 //! per entry cost page faults and memory), in batches of at most 16 MiB of input written in
 //! path order before the next batch starts: the bytes depend on the entries only, never on
-//! thread timing, and memory stays at the entries plus one batch of compressed pieces.
+//! thread timing, and memory stays at the entries plus one batch of compressed pieces. An
+//! entry backed by a file ([`super::Data::File`]: the compiler makes every large resource
+//! one) is never held whole: its signature, probe and pieces are read from the file as they
+//! are needed, and a stored one is copied in 1 MiB pieces (its CRC checked against the one
+//! computed while planning, so a file changed meanwhile fails the build instead of giving a
+//! corrupt archive). A deflated one holds only its deflated pieces until its header is written.
 //!
 //! [`write_sts`] writes to an unnamed temporary file in the output directory (Linux
 //! `O_TMPFILE`: a killed run leaves nothing visible) and publishes it under its name only once
@@ -145,11 +150,17 @@ pub fn should_store(data: &[u8]) -> io::Result<bool> {
 }
 
 fn should_store_with(c: &mut Compress, data: &[u8]) -> io::Result<bool> {
+    should_store_head(c, data, data.len() as u64)
+}
+
+/// [`should_store_with`] from the first bytes of an entry of `len` bytes (at least
+/// [`PROBE_BYTES`] of them when `len` reaches [`PROBE_FROM`]).
+fn should_store_head(c: &mut Compress, data: &[u8], len: u64) -> io::Result<bool> {
     if compressed_format(data) {
         return Ok(true);
     }
-    if data.len() >= PROBE_FROM {
-        let probe = &data[..PROBE_BYTES];
+    if len >= PROBE_FROM as u64 {
+        let probe = &data[..PROBE_BYTES.min(data.len())];
         let mut out = Vec::new();
         deflate_piece(c, &[], probe, true, &mut out)?;
         return Ok(out.len() >= probe.len());
@@ -216,23 +227,37 @@ enum Done {
     Piece(crc32fast::Hasher, Vec<u8>),
 }
 
-fn pieces(len: usize) -> usize {
-    len.div_ceil(PIECE).max(1)
+fn pieces(len: u64) -> usize {
+    usize::try_from(len.div_ceil(PIECE as u64)).unwrap_or(usize::MAX).max(1)
 }
+
+/// Longest signature [`compressed_format`] looks at.
+const SIGNATURE_BYTES: u64 = 16;
 
 fn run_job(c: &mut Compress, entries: &[&Entry], job: Job) -> io::Result<Done> {
     match job {
-        Job::Probe { entry } => should_store_with(c, &entries[entry].data).map(Done::Probe),
+        Job::Probe { entry } => {
+            let data = &entries[entry].data;
+            let head = data.range(0, PROBE_BYTES as u64)?;
+            should_store_head(c, &head, data.len()).map(Done::Probe)
+        }
         Job::Piece { entry, piece, deflate } => {
             let data = &entries[entry].data;
-            let start = piece * PIECE;
-            let end = (start + PIECE).min(data.len());
-            let bytes = &data[start..end];
+            let start = piece as u64 * PIECE as u64;
+            let end = (start + PIECE as u64).min(data.len());
+            // The piece and, when it is deflated, the 32 KiB before it (its dictionary): read
+            // together, from the file if the entry is one.
+            let from = if deflate {
+                start.saturating_sub(DICTIONARY as u64)
+            } else {
+                start
+            };
+            let chunk = data.range(from, end)?;
+            let (dictionary, bytes) = chunk.split_at((start - from) as usize);
             let mut crc = crc32fast::Hasher::new();
             crc.update(bytes);
             let mut out = Vec::new();
             if deflate {
-                let dictionary = &data[start.saturating_sub(DICTIONARY)..start];
                 deflate_piece(c, dictionary, bytes, end == data.len(), &mut out)?;
                 out.shrink_to_fit();
             }
@@ -290,9 +315,9 @@ fn plan_batch(batch: &[&Entry]) -> io::Result<Vec<Plan>> {
     let mut store = vec![false; batch.len()];
     let mut probes = Vec::new();
     for (i, e) in batch.iter().enumerate() {
-        if e.data.is_empty() || compressed_format(&e.data) {
+        if e.data.is_empty() || compressed_format(&e.data.range(0, SIGNATURE_BYTES)?) {
             store[i] = true;
-        } else if e.data.len() >= PROBE_FROM {
+        } else if e.data.len() >= PROBE_FROM as u64 {
             probes.push(Job::Probe { entry: i });
         }
     }
@@ -383,8 +408,8 @@ pub fn write_zip<W: Write>(w: W, entries: &[Entry], epoch: i64) -> io::Result<()
     while start < order.len() {
         // A batch: entries up to BATCH_BYTES of input (at least one entry).
         let mut end = start;
-        let mut bytes = 0usize;
-        while end < order.len() && (end == start || bytes + order[end].data.len() <= BATCH_BYTES) {
+        let mut bytes = 0u64;
+        while end < order.len() && (end == start || bytes + order[end].data.len() <= BATCH_BYTES as u64) {
             bytes += order[end].data.len();
             end += 1;
         }
@@ -395,7 +420,7 @@ pub fn write_zip<W: Write>(w: W, entries: &[Entry], epoch: i64) -> io::Result<()
             for (c, _) in &plan.pieces {
                 crc.combine(c);
             }
-            let size = entry.data.len() as u64;
+            let size = entry.data.len();
             let compressed: u64 = plan.pieces.iter().map(|(_, b)| b.len() as u64).sum();
             // Deflated, unless that did not make it smaller.
             let deflated = !plan.store && compressed < size;
@@ -436,7 +461,18 @@ pub fn write_zip<W: Write>(w: W, entries: &[Entry], epoch: i64) -> io::Result<()
                     out.put(b)?;
                 }
             } else {
-                out.put(&entry.data)?;
+                match &entry.data {
+                    super::Data::Bytes(b) => out.put(b)?,
+                    super::Data::File(f) => {
+                        let copied = entry.data.copy_to(&mut |b| out.put(b))?;
+                        if copied != crc {
+                            return Err(io::Error::other(format!(
+                                "`{}` changed while the archive was being written; build again",
+                                f.display
+                            )));
+                        }
+                    }
+                }
             }
             written.push(Written {
                 name: name.to_vec(),
@@ -787,15 +823,15 @@ mod tests {
         vec![
             Entry {
                 path: "b/z.txt".into(),
-                data: b"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz".to_vec(),
+                data: b"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz".to_vec().into(),
             },
             Entry {
                 path: "a.txt".into(),
-                data: b"x".to_vec(),
+                data: b"x".to_vec().into(),
             },
             Entry {
                 path: "é.md".into(),
-                data: Vec::new(),
+                data: (Vec::new()).into(),
             },
         ]
     }
@@ -818,7 +854,7 @@ mod tests {
             let mut data = Vec::new();
             assert!(io::Read::read_to_end(&mut f, &mut data).is_ok());
             let expected = entries().into_iter().find(|e| e.path == name).map(|e| e.data);
-            assert_eq!(Some(data), expected);
+            assert_eq!(Some(data), expected.map(|d| d.to_vec().unwrap_or_default()));
             let t = f
                 .last_modified()
                 .map(|t| (t.year(), t.month(), t.day(), t.hour(), t.minute()));
@@ -869,7 +905,11 @@ mod tests {
             let mut f = z.by_name(&e.path).unwrap_or_else(|err| panic!("{}: {err}", e.path));
             let mut data = Vec::new();
             assert!(io::Read::read_to_end(&mut f, &mut data).is_ok(), "{}", e.path);
-            assert!(data == e.data, "{} differs after reading back", e.path);
+            assert!(
+                e.data.bytes() == Some(&data[..]),
+                "{} differs after reading back",
+                e.path
+            );
         }
     }
 
@@ -880,28 +920,28 @@ mod tests {
         let entries = vec![
             Entry {
                 path: "icon.png".into(),
-                data: png,
+                data: png.into(),
             },
             // Probed: the first 64 KiB do not shrink.
             Entry {
                 path: "big.bin".into(),
-                data: noise(2 << 20),
+                data: (noise(2 << 20)).into(),
             },
             // Deflated, not smaller: stored.
             Entry {
                 path: "small.bin".into(),
-                data: noise(10_000),
+                data: (noise(10_000)).into(),
             },
             Entry {
                 path: "page.md".into(),
-                data: b"# x\n".repeat(5000),
+                data: (b"# x\n".repeat(5000)).into(),
             },
             Entry {
                 path: "empty".into(),
-                data: Vec::new(),
+                data: (Vec::new()).into(),
             },
         ];
-        assert!(should_store(&entries[1].data).unwrap_or(false));
+        assert!(should_store(entries[1].data.bytes().unwrap_or_default()).unwrap_or(false));
         let zip = zip_of(&entries);
         let stored = zip::CompressionMethod::Stored;
         let want = [
@@ -915,6 +955,87 @@ mod tests {
         assert_eq!(got, want.map(|(n, m)| (n.to_string(), m)).to_vec());
         read_back(&zip, &entries);
         assert_eq!(zip, zip_of(&entries), "same entries, same bytes");
+    }
+
+    /// Entries read from files piece by piece give the same bytes as the same entries in
+    /// memory: a deflated text of many pieces, a PNG (stored by its signature), random bytes
+    /// (stored by the probe), a small text; and a file that changes length after the entry was
+    /// made fails the write instead of giving a wrong archive.
+    #[test]
+    fn file_backed_entries_write_the_same_archive() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(noise(3 << 20));
+        let contents: Vec<(&str, Vec<u8>)> = vec![
+            ("resources/long.md", crate::synth::prose(7 * PIECE + 999, 5)),
+            ("resources/icon.png", png),
+            ("resources/blob.bin", noise(2 << 20)),
+            ("resources/small.md", b"# small\n".to_vec()),
+        ];
+        let file_backed = |path: &std::path::Path, len: u64| {
+            let p = path.to_path_buf();
+            crate::archive::Data::File(crate::archive::FileData {
+                display: path.display().to_string(),
+                id: (0, 0),
+                len,
+                open: std::sync::Arc::new(move || std::fs::File::open(&p)),
+            })
+        };
+        let mut in_memory = Vec::new();
+        let mut from_files = Vec::new();
+        for (name, bytes) in &contents {
+            let path = dir.path().join(name.replace('/', "_"));
+            std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
+            in_memory.push(Entry::new(*name, bytes.clone()));
+            from_files.push(Entry {
+                path: name.to_string(),
+                data: file_backed(&path, bytes.len() as u64),
+            });
+        }
+        let zip = zip_of(&in_memory);
+        assert_eq!(zip_of(&from_files), zip, "file-backed entries change the archive");
+        read_back(&zip, &in_memory);
+
+        // The blob is stored (copied in pieces); the text is deflated (read in pieces).
+        for victim in ["resources_blob.bin", "resources_long.md"] {
+            let path = dir.path().join(victim);
+            let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let entries = vec![Entry {
+                path: "resources/x".into(),
+                data: file_backed(&path, len + 1),
+            }];
+            let err = write_zip(Vec::new(), &entries, DEFAULT_EPOCH).expect_err("a changed file must fail");
+            assert!(
+                err.to_string().contains("changed while the archive was being written"),
+                "{err}"
+            );
+        }
+
+        // Same length, other bytes, between the CRC (planning) and the copy of a stored entry:
+        // the copy's CRC differs and the write fails.
+        let blob = dir.path().join("resources_blob.bin");
+        let other = dir.path().join("other.bin");
+        std::fs::write(&other, noise(2 << 20).iter().map(|b| b ^ 0x55).collect::<Vec<u8>>())
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Opens while planning: the signature, the probe, one per piece; the next is the copy.
+        let planning = 2 + pieces(2 << 20);
+        let opened = std::sync::Arc::new(AtomicUsize::new(0));
+        let (b, o, n) = (blob.clone(), other.clone(), opened.clone());
+        let entries = vec![Entry {
+            path: "resources/blob.bin".into(),
+            data: crate::archive::Data::File(crate::archive::FileData {
+                display: "blob".into(),
+                id: (0, 0),
+                len: 2 << 20,
+                open: std::sync::Arc::new(move || {
+                    let k = n.fetch_add(1, Ordering::SeqCst);
+                    std::fs::File::open(if k < planning { &b } else { &o })
+                }),
+            }),
+        }];
+        let err = write_zip(Vec::new(), &entries, DEFAULT_EPOCH).expect_err("a swapped file must fail");
+        assert!(err.to_string().contains("`blob` changed"), "{err}");
+        assert_eq!(opened.load(Ordering::SeqCst), planning + 1, "opened once more, to copy");
     }
 
     #[test]
@@ -931,7 +1052,7 @@ mod tests {
         .enumerate()
         .map(|(i, &(p, n))| Entry {
             path: p.into(),
-            data: crate::synth::prose(n, i as u64 + 1),
+            data: (crate::synth::prose(n, i as u64 + 1)).into(),
         })
         .collect();
         let zip = zip_of(&entries);
@@ -945,7 +1066,7 @@ mod tests {
             .map(|e| {
                 let mut c = new_compressor();
                 let mut out = Vec::new();
-                deflate_piece(&mut c, &[], &e.data, true, &mut out)
+                deflate_piece(&mut c, &[], e.data.bytes().unwrap_or_default(), true, &mut out)
                     .map(|_| out.len())
                     .unwrap_or(0)
             })
@@ -963,12 +1084,12 @@ mod tests {
         let mut entries: Vec<Entry> = (0..300)
             .map(|i| Entry {
                 path: format!("f/{i:03}.txt"),
-                data: crate::synth::prose(1000 + i * 37, i as u64),
+                data: (crate::synth::prose(1000 + i * 37, i as u64)).into(),
             })
             .collect();
         entries.push(Entry {
             path: "big.md".into(),
-            data: crate::synth::prose(BATCH_BYTES + PIECE * 3 + 5, 99),
+            data: (crate::synth::prose(BATCH_BYTES + PIECE * 3 + 5, 99)).into(),
         });
         let one = zip_of(&entries);
         entries.reverse();
@@ -981,7 +1102,7 @@ mod tests {
         let entries: Vec<Entry> = (0..65_600)
             .map(|i| Entry {
                 path: format!("{i}"),
-                data: vec![b'x'; i % 3],
+                data: (vec![b'x'; i % 3]).into(),
             })
             .collect();
         let zip = zip_of(&entries);

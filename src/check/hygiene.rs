@@ -163,21 +163,29 @@ fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>, depth: usize) {
 
 /// Which of `patterns` occur (as substrings) in any of `texts`: one Aho-Corasick pass over the
 /// texts, so the cost is linear in their size whatever the number of candidate files.
-fn occurring(patterns: &[String], texts: &[&str]) -> Vec<bool> {
+/// Which of `patterns` occur in any of `texts`, each text looked at once, in the order given
+/// (so that the caller can read one text at a time and drop it).
+fn occurring<T: AsRef<[u8]>>(patterns: &[String], texts: impl IntoIterator<Item = T>) -> Vec<bool> {
     let mut found = vec![false; patterns.len()];
     if patterns.is_empty() {
         return found;
     }
-    let Ok(ac) = aho_corasick::AhoCorasick::new(patterns) else {
-        // Only fails for automata beyond its size limits: fall back to plain searches.
-        for (i, p) in patterns.iter().enumerate() {
-            found[i] = texts.iter().any(|t| t.contains(p.as_str()));
-        }
-        return found;
-    };
+    let ac = aho_corasick::AhoCorasick::new(patterns).ok();
     for t in texts {
-        for m in ac.find_overlapping_iter(*t) {
-            found[m.pattern().as_usize()] = true;
+        let t = t.as_ref();
+        match &ac {
+            Some(ac) => {
+                for m in ac.find_overlapping_iter(t) {
+                    found[m.pattern().as_usize()] = true;
+                }
+            }
+            // Only for automata beyond aho-corasick's size limits: plain searches.
+            None => {
+                let t = String::from_utf8_lossy(t);
+                for (i, p) in patterns.iter().enumerate() {
+                    found[i] = found[i] || t.contains(p.as_str());
+                }
+            }
         }
     }
     found
@@ -237,13 +245,14 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
         }
     }
     texts.extend(stj);
-    let pages: Vec<String> = pack
+    // Pages are read one at a time and not kept (the compiler streams large ones into the
+    // archive): a pack's 25 MB of Markdown were held twice here, as the loader's cached bytes
+    // and a copy as text, until the end of the build.
+    let pages = pack
         .files
         .iter()
         .filter(|(k, f)| k.starts_with("resources/") && k.ends_with(".md") && !f.escapes && f.size < 4 << 20)
-        .filter_map(|(_, f)| f.bytes().ok().map(|b| String::from_utf8_lossy(&b).into_owned()))
-        .collect();
-    let markdown: Vec<&str> = pages.iter().map(String::as_str).collect();
+        .filter_map(|(_, f)| f.bytes_uncached().ok());
 
     // Candidates: files no node or manifest key names. Scripts, templates and icons may still be
     // named by another text; resources by a page.
@@ -272,8 +281,8 @@ fn unused_files(pack: &Pack, diags: &mut Diagnostics) {
         .filter(|c| !c.2)
         .flat_map(|(rel, base, _)| [rel.trim_start_matches("resources/").to_string(), base.to_string()])
         .collect();
-    let in_texts = occurring(&text_patterns, &texts);
-    let in_pages = occurring(&page_patterns, &markdown);
+    let in_texts = occurring(&text_patterns, texts.iter().map(|t| t.as_bytes()));
+    let in_pages = occurring(&page_patterns, pages);
     let (mut ti, mut pi) = (0, 0);
     for (rel, _, in_dir) in &candidates {
         let (named, help) = if *in_dir {
@@ -312,8 +321,8 @@ mod tests {
         let patterns: Vec<String> = ["docs/guide.md", "guide.md", "logo.png", "absent.md"]
             .map(String::from)
             .to_vec();
-        let found = occurring(&patterns, &["see [guide](docs/guide.md)", "![x](images/logo.png)"]);
+        let found = occurring(&patterns, ["see [guide](docs/guide.md)", "![x](images/logo.png)"]);
         assert_eq!(found, vec![true, true, true, false]);
-        assert!(occurring(&[], &["text"]).is_empty());
+        assert!(occurring(&[], ["text"]).is_empty());
     }
 }

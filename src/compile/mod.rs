@@ -40,7 +40,7 @@ impl Default for CompileOptions {
 }
 
 /// One file of the archive (defined by the archive stage, which must not depend on this one).
-pub use crate::archive::Entry;
+pub use crate::archive::{Data, Entry};
 
 /// The compiled pack: archive entries sorted by path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +55,7 @@ impl Compiled {
         self.entries
             .binary_search_by(|e| e.path.as_str().cmp(path))
             .ok()
-            .map(|i| self.entries[i].data.as_slice())
+            .and_then(|i| self.entries[i].data.bytes())
     }
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.entries.iter().map(|e| e.path.as_str())
@@ -83,13 +83,21 @@ impl std::fmt::Display for Source {
 /// The archive entries being collected.
 #[derive(Debug, Default)]
 pub struct Files {
-    entries: BTreeMap<String, (Source, Vec<u8>)>,
+    entries: BTreeMap<String, (Source, Data)>,
 }
 
 impl Files {
     /// Add an entry. The same source added twice with the same bytes is kept once; anything else
     /// landing on a taken path is an [`rules::DUPLICATE_ENTRY`] error.
-    pub fn add(&mut self, path: String, source: Source, data: Vec<u8>, span: Option<Span>, diags: &mut Diagnostics) {
+    pub fn add(
+        &mut self,
+        path: String,
+        source: Source,
+        data: impl Into<Data>,
+        span: Option<Span>,
+        diags: &mut Diagnostics,
+    ) {
+        let data = data.into();
         if let Some((existing, bytes)) = self.entries.get(&path) {
             if *existing == source && *bytes == data {
                 return;
@@ -272,6 +280,9 @@ pub fn compile(pack: &Pack, opts: &CompileOptions) -> Result<Compiled, Diagnosti
     })
 }
 
+/// Resources from this size on are streamed into the archive instead of read whole.
+const STREAM_FROM: u64 = 1 << 20;
+
 fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut Files, diags: &mut Diagnostics) {
     let Some(file) = pack.files.get(rel) else {
         // A missing file is reported by the model stage; a directory where a file (logo, page)
@@ -286,8 +297,22 @@ fn copy_file(pack: &Pack, rel: &str, to: &str, span: Option<Span>, files: &mut F
         }
         return;
     };
-    // Not cached: a resource no check read (a blob, an image) is held once, in its entry.
-    match file.bytes_uncached() {
+    // A large resource no check read (a blob, an image, a long page) is not held at all: the
+    // archive writer reads it piece by piece. Smaller ones are read now, without the loader's
+    // cache (held once, in their entry).
+    let data = if file.size >= STREAM_FROM && !file.is_cached() {
+        file.streamed().map_err(std::io::Error::from).map(|s| {
+            Data::File(crate::archive::FileData {
+                display: file.path.display().to_string(),
+                id: s.id,
+                len: s.len,
+                open: s.open,
+            })
+        })
+    } else {
+        file.bytes_uncached().map(Data::Bytes)
+    };
+    match data {
         Ok(data) => files.add(to.to_string(), Source::File(rel.to_string()), data, span, diags),
         Err(e) => {
             let msg = format!("cannot read `{rel}`: {e}");

@@ -95,6 +95,54 @@ impl PackFile {
         self.read_disk().map_err(std::io::Error::from)
     }
 
+    /// For a reader that reads the file piece by piece instead of whole (the archive writer, for
+    /// large resources): opens it through the same checks as [`PackFile::read`] and charges the
+    /// run's budget for its size, once. Returns its size, its device and inode, and a function
+    /// that opens it again through the same checks, refusing a file that was replaced since
+    /// (another inode, or no longer a regular file inside the pack).
+    pub fn streamed(&self) -> Result<Streamed, safe::Refusal> {
+        if self.escapes {
+            return Err(safe::Refusal::Escapes);
+        }
+        if let Some(what) = self.special {
+            return Err(safe::Refusal::NotRegular(what));
+        }
+        let root: Arc<Path> = match &self.guard {
+            Some((root, _)) => root.clone(),
+            None => Arc::from(
+                self.path
+                    .parent()
+                    .and_then(|p| p.canonicalize().ok())
+                    .unwrap_or_default(),
+            ),
+        };
+        let first = safe::open_in(&root, &self.path)?;
+        if let Some((_, budget)) = &self.guard {
+            budget.take_bytes(first.size)?;
+        }
+        let (id, path) = (first.id, self.path.clone());
+        let open = move || -> std::io::Result<std::fs::File> {
+            let again = safe::open_in(&root, &path)?;
+            if again.id != id {
+                return Err(std::io::Error::other(format!(
+                    "`{}` was replaced by another file while the pack was being built",
+                    path.display()
+                )));
+            }
+            Ok(again.file)
+        };
+        Ok(Streamed {
+            len: first.size,
+            id,
+            open: Arc::new(open),
+        })
+    }
+
+    /// Whether an earlier stage read the file (its bytes are held already).
+    pub fn is_cached(&self) -> bool {
+        self.content.get().is_some()
+    }
+
     /// Read the file from disk through [`safe::read_in`]: inside the pack's root with the run's
     /// budget, or, for a file made without a pack, inside its own directory.
     fn read_disk(&self) -> Result<Vec<u8>, safe::Refusal> {
@@ -110,6 +158,15 @@ impl PackFile {
             }
         }
     }
+}
+
+/// A pack file to be read piece by piece ([`PackFile::streamed`]).
+pub struct Streamed {
+    pub len: u64,
+    /// Device and inode.
+    pub id: (u64, u64),
+    /// Opens the file again, through the same checks.
+    pub open: Arc<dyn Fn() -> std::io::Result<std::fs::File> + Send + Sync>,
 }
 
 /// Everything the load stage produces.

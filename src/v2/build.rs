@@ -24,7 +24,7 @@ pub fn entries(pack: &Pack) -> Vec<Entry> {
         })
         .map(|(p, b)| Entry {
             path: p.clone(),
-            data: b.clone(),
+            data: b.clone().into(),
         })
         .collect()
 }

@@ -43,7 +43,7 @@ pub fn summary(pack: &Pack) -> Summary {
             .map(String::from),
         entries: super::build::entries(pack)
             .into_iter()
-            .map(|e| (e.path, e.data.len()))
+            .map(|e| (e.path, e.data.len() as usize))
             .collect(),
         nodes,
     }
