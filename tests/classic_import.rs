@@ -98,6 +98,13 @@ fn round_trip_dirs(packs: &[(std::path::PathBuf, &str, &str)]) {
             tmp.path(),
         );
         assert_eq!(imp.code, 0, "{pack}: {}", imp.stderr);
+        // Written in `fmt`'s layout: a CI that runs `fmt --check` accepts the import as it is.
+        let fmt = stackpack(&["fmt", "--check", "src"], tmp.path());
+        assert_eq!(
+            fmt.code, 0,
+            "{pack}: imported sources are not in fmt's layout: {}",
+            fmt.stderr
+        );
         let build = stackpack(&["build", "src", "--out", "dist"], tmp.path());
         assert_eq!(build.code, 0, "{pack}: {}", build.stderr);
         let archive = tmp.path().join("dist").join(format!("{name}-{version}.sts"));

@@ -356,8 +356,9 @@ fn a_literal_import_variable_is_a_difference() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let nodes = tmp.path().join("src/nodes/acme-instance.yaml");
     let text = std::fs::read_to_string(&nodes).expect("nodes");
-    assert!(text.contains("  import-variables:\n  - instanceName\n"), "{text}");
-    std::fs::write(&nodes, text.replace("  import-variables:\n  - instanceName\n", "")).expect("write");
+    let declared = "    import-variables:\n      - instanceName\n";
+    assert!(text.contains(declared), "{text}");
+    std::fs::write(&nodes, text.replace(declared, "")).expect("write");
     let r = stackpack(&["build", "src", "--out", "out"], tmp.path());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("SP217"), "{}", r.stderr);

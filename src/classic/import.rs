@@ -356,12 +356,21 @@ impl Cx<'_, '_> {
             .trim_end_matches(".stj")
             .to_string();
         let header = format!("# Imported from {} by `stackpack import`.\n", file.rel);
-        match serde_yaml::to_string(&Y::Mapping(top)) {
+        let path = format!("nodes/{}.yaml", sanitize_file(&stem));
+        let mut doc = Y::Mapping(top);
+        // Written in `fmt`'s layout and key order directly; what that writer does not lay out
+        // (a tag) goes through serde_yaml and the formatter.
+        crate::fmt::emit::order(crate::fmt::Role::V1Nodes, &mut doc);
+        let text = match crate::fmt::emit::to_yaml(&doc) {
+            Some(text) => Ok(text),
+            None => serde_yaml::to_string(&doc).map(|t| {
+                let role = crate::fmt::role_of(std::path::Path::new(&path));
+                crate::fmt::canonical_yaml(role, t)
+            }),
+        };
+        match text {
             Ok(text) => {
-                self.out.files.insert(
-                    format!("nodes/{}.yaml", sanitize_file(&stem)),
-                    format!("{header}{text}").into_bytes(),
-                );
+                self.out.files.insert(path, format!("{header}{text}").into_bytes());
             }
             Err(e) => self.warn_path(&file.rel, format!("cannot write the nodes of `{}`: {e}", file.rel)),
         }
@@ -1200,10 +1209,12 @@ impl Cx<'_, '_> {
             t.insert("integrations".into(), T::Array(tiles));
         }
         let text = toml::to_string(&t).unwrap_or_default();
-        self.out.files.insert(
-            crate::load::MANIFEST.to_string(),
-            format!("# Imported by `stackpack import` from a classic StackPack.\n{text}").into_bytes(),
-        );
+        let text = format!("# Imported by `stackpack import` from a classic StackPack.\n{text}");
+        // In `fmt`'s layout and key order (one small file: the formatter is cheap here).
+        let text = crate::fmt::format_source(crate::fmt::Kind::Toml, crate::fmt::Role::Manifest, &text).unwrap_or(text);
+        self.out
+            .files
+            .insert(crate::load::MANIFEST.to_string(), text.into_bytes());
     }
 
     fn included_by_nodes(&self, path: &str) -> bool {

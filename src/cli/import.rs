@@ -117,10 +117,9 @@ pub fn run(args: Args) -> u8 {
             args.out.display(),
             import_diags.count(Severity::Warning)
         );
-        // The sources are written as generated (serde_yaml's layout); laying a large pack out
-        // canonically costs as much again as the import, so it is a separate, explicit step.
+        // The sources are written in `fmt`'s layout already (`fmt::emit`).
         eprintln!(
-            "next: `stackpack lint {0}`, and `stackpack fmt {0}` to lay the sources out as `fmt --check` expects",
+            "next: `stackpack lint {0}` (or `stackpack build {0}`)",
             args.out.display()
         );
     }

@@ -15,6 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod emit;
 pub mod order;
 mod reorder;
 
