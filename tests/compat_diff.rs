@@ -269,7 +269,9 @@ fn substituted_and_literal_import_variable_differ() {
     assert_eq!(run(&["import", &classic.to_string_lossy(), "--out", "b"]).0, 0);
     let nodes = tmp.path().join("b/nodes/acme-instance.yaml");
     let text = std::fs::read_to_string(&nodes).expect("nodes");
-    std::fs::write(&nodes, text.replace("  import-variables:\n  - instanceName\n", "")).expect("write");
+    let declared = "    import-variables:\n      - instanceName\n";
+    assert!(text.contains(declared), "{text}");
+    std::fs::write(&nodes, text.replace(declared, "")).expect("write");
     assert_eq!(run(&["build", "a", "--out", "oa"]).0, 0);
     assert_eq!(run(&["build", "b", "--out", "ob"]).0, 0);
     let (code, out) = run(&["diff", "oa/acme-1.0.0.sts", "ob/acme-1.0.0.sts"]);
