@@ -123,3 +123,74 @@ pub fn template(text: &str) {
         }
     }
 }
+
+const V1_MANIFEST: &str = "name = \"fuzz\"\ndisplay-name = \"Fuzz\"\nversion = \"1.0.0\"\nmin-stackstate-version = \"5.1.0\"\nlogo = \"resources/logo.png\"\n\n[dependencies]\ncommon = \"3.0.0\"\n";
+
+/// A node file in a declarative pack held in memory: loaded, modelled, checked and compiled —
+/// the compiler runs whatever the checks say, as `build` does while it checks on another
+/// thread — and the archive written to memory. The oracle: when the checks and the compiler
+/// find no error, `lint` of that archive (the classic lint) must find none either (`build`
+/// never writes an archive that `lint` rejects).
+pub fn compile(text: &str) {
+    let _ = compile_checked(text);
+}
+
+/// Whether [`compile`] found the pack clean (no error from the checks or the compiler).
+pub fn compile_is_clean(text: &str) -> bool {
+    compile_checked(text)
+}
+
+fn compile_checked(text: &str) -> bool {
+    let mut files = BTreeMap::new();
+    files.insert("stackpack.toml".to_string(), V1_MANIFEST.as_bytes().to_vec());
+    files.insert("nodes/fuzz.yaml".to_string(), text.as_bytes().to_vec());
+    files.insert("resources/logo.png".to_string(), crate::synth::TINY_PNG.to_vec());
+    files.insert("resources/overview.md".to_string(), b"# Fuzz\n".to_vec());
+    files.insert(
+        "templates/component.json.handlebars".to_string(),
+        b"{ \"_type\": \"Component\", \"name\": \"{{ element.data.name }}\" }\n".to_vec(),
+    );
+    files.insert("scripts/map.groovy".to_string(), b"element\n".to_vec());
+    files.insert(
+        "scripts/ids.groovy".to_string(),
+        b"Sts.createId(topologyElement.externalId, new HashSet(), \"urn:fuzz\")\n".to_vec(),
+    );
+    let mut diags = Diagnostics::new();
+    let loaded = crate::load::load_from_memory(std::path::Path::new("fuzz"), &files, &mut diags);
+    let pack = match crate::model::build(loaded, &mut diags) {
+        Ok(p) => p,
+        Err(sources) => {
+            render_all(&diags, &sources);
+            return false;
+        }
+    };
+    diags.extend(crate::check::run(&pack, &crate::check::CheckOptions::default()));
+    let compiled = crate::compile::compile(&pack, &crate::compile::CompileOptions::default());
+    let clean = !diags.has_errors() && compiled.is_ok();
+    render_all(&diags, &pack.sources);
+    let Ok(compiled) = compiled else { return false };
+    let mut zip = Vec::new();
+    if crate::archive::write::write_zip(&mut zip, &compiled.entries, crate::archive::write::DEFAULT_EPOCH).is_err() {
+        return false;
+    }
+    let limits = crate::archive::read::Limits::default();
+    let mut read_diags = Diagnostics::new();
+    let Some(entries) =
+        crate::archive::read::read_from(std::io::Cursor::new(&zip), "fuzz-1.0.0.sts", &limits, &mut read_diags)
+    else {
+        assert!(!clean, "the archive of a clean pack does not read back");
+        return false;
+    };
+    let mut lint = Diagnostics::new();
+    let origin = crate::classic::pack::Origin::Archive(std::path::PathBuf::from("fuzz-1.0.0.sts"));
+    let files: BTreeMap<String, Vec<u8>> = entries.into_iter().map(|e| (e.path, e.bytes)).collect();
+    let _ = crate::classic::lint::analyse_files(crate::classic::pack::Files::new(origin, files), &mut lint);
+    if clean && lint.has_errors() {
+        let mut shown = String::new();
+        for d in lint.iter().filter(|d| d.severity == crate::diag::Severity::Error) {
+            shown.push_str(&format!("{}: {}\n", d.code, d.message));
+        }
+        panic!("build accepted the pack but lint rejects its archive:\n{shown}");
+    }
+    clean
+}

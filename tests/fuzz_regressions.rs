@@ -13,6 +13,7 @@ fn seeds_run_clean() {
         ("template", fuzzing::template),
         ("hocon", fuzzing::hocon),
         ("stj", fuzzing::stj),
+        ("compile", fuzzing::compile),
     ] {
         let Ok(entries) = std::fs::read_dir(root.join(target)) else {
             continue;
@@ -99,4 +100,13 @@ fn hostile_yaml_and_toml() {
     ] {
         fuzzing::manifest(t);
     }
+}
+
+/// The compile seed is a clean pack (so the fuzz target's oracle, "lint accepts what build
+/// accepted", is exercised from the first input): its checks find no error.
+#[test]
+fn the_compile_seed_builds_clean() {
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/compile/pack.yaml");
+    let text = std::fs::read_to_string(seed).unwrap_or_default();
+    assert!(fuzzing::compile_is_clean(&text), "the compile seed has errors");
 }

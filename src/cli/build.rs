@@ -151,21 +151,13 @@ pub fn run(args: Args) -> u8 {
     } else {
         let pack = &pack;
         std::thread::scope(|scope| {
-            let checks = scope.spawn(|| crate::pipeline::check_loaded_shared(pack, load_diags, &dir, &opts));
-            let mut checks = Some(checks);
-            let mut checked: Option<crate::diag::Diagnostics> = None;
-            let join = |checks: &mut Option<std::thread::ScopedJoinHandle<'_, crate::diag::Diagnostics>>,
-                        checked: &mut Option<crate::diag::Diagnostics>| {
-                if let Some(h) = checks.take() {
-                    *checked = Some(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-                }
+            let mut checks = Checks {
+                running: Some(scope.spawn(|| crate::pipeline::check_loaded_shared(pack, load_diags, &dir, &opts))),
+                done: crate::diag::Diagnostics::new(),
             };
-            let built = compile_and_write(pack, &mut || {
-                join(&mut checks, &mut checked);
-                checked.as_ref().is_some_and(|d| !refuses(d))
-            });
-            join(&mut checks, &mut checked);
-            (checked.unwrap_or_default(), built)
+            let built = compile_and_write(pack, &mut || !refuses(checks.wait()));
+            checks.wait();
+            (checks.done, built)
         })
     };
     // The checks decide first, as in the sequential order: their errors are reported alone.
@@ -219,6 +211,22 @@ enum Built {
 }
 
 /// `--out`: a directory, or a `.sts` file path (its directory and file name).
+/// The checks running on their own thread beside the compiler: joined the first time their
+/// findings are needed (when the archive is ready to be published, or after a failed compile).
+struct Checks<'scope> {
+    running: Option<std::thread::ScopedJoinHandle<'scope, crate::diag::Diagnostics>>,
+    done: crate::diag::Diagnostics,
+}
+
+impl Checks<'_> {
+    fn wait(&mut self) -> &crate::diag::Diagnostics {
+        if let Some(h) = self.running.take() {
+            self.done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        &self.done
+    }
+}
+
 fn output_target(out: &std::path::Path) -> Result<(PathBuf, Option<String>), String> {
     let is_sts = out
         .extension()
