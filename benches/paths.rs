@@ -443,39 +443,24 @@ fn main() {
     ] {
         println!("| {name} | {} | {} | {} | | |", fmt(r[0]), fmt(r[1]), ratio(r[1], r[0]));
     }
-    for r in &rows {
-        let reference = if r.reference == "jq" {
-            "`jq -c .`"
-        } else {
-            "`zip -r -X -6`"
-        };
-        println!(
-            "| {} | {} | {} | {} | {reference} | {} |",
-            r.path,
-            fmt(r.small),
-            fmt(r.large),
-            ratio(r.large, r.small),
-            ratio(r.large, r.ref_large)
-        );
-    }
+    let print_rows = |rows: &[Row], jq_label: &str, zip_label: &str| {
+        for r in rows {
+            let reference = if r.reference == "jq" { jq_label } else { zip_label };
+            println!(
+                "| {} | {} | {} | {} | {reference} | {} |",
+                r.path,
+                fmt(r.small),
+                fmt(r.large),
+                ratio(r.large, r.small),
+                ratio(r.large, r.ref_large)
+            );
+        }
+    };
+    print_rows(&rows, "`jq -c .`", "`zip -r -X -6`");
     for (name, r) in &v2_refs {
         println!("| {name} | {} | {} | {} | | |", fmt(r[0]), fmt(r[1]), ratio(r[1], r[0]));
     }
-    for r in &v2_rows {
-        let reference = if r.reference == "jq" {
-            "`jq -c .` (2.0 JSON)"
-        } else {
-            "`zip -r -X -6` (2.0 sources)"
-        };
-        println!(
-            "| {} | {} | {} | {} | {reference} | {} |",
-            r.path,
-            fmt(r.small),
-            fmt(r.large),
-            ratio(r.large, r.small),
-            ratio(r.large, r.ref_large)
-        );
-    }
+    print_rows(&v2_rows, "`jq -c .` (2.0 JSON)", "`zip -r -X -6` (2.0 sources)");
     println!(
         "| 10 000 nodes + 50 MB: build | | {} | | `zip -r -X -6` of the sources: {} | {} |",
         fmt(big_build),
