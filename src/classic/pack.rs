@@ -77,9 +77,11 @@ impl Files {
         })?;
         let mut files = BTreeMap::new();
         for (rel, file) in found.into_iter().filter(|(_, f)| !f.escapes) {
-            match file.bytes() {
+            // Read straight into the vector the pack keeps (not into the loader's cache and
+            // then copied: 6 MB more of fresh memory for a 10 000-node tree).
+            match file.bytes_uncached() {
                 Ok(bytes) => {
-                    files.insert(rel, bytes.to_vec());
+                    files.insert(rel, bytes);
                 }
                 Err(e) => diags.push(Diagnostic::at_path(
                     &load_rules::IO_ERROR,
