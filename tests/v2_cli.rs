@@ -484,3 +484,22 @@ fn build_honours_deny_warnings_json_out_file_and_quiet() {
         verbose.stderr
     );
 }
+
+/// An included file is part of the node that includes it: editing the remediation hint changes
+/// the monitor in `diff`, though no `.sty` changed.
+#[test]
+fn diff_sees_an_edited_include() {
+    let (_tmp, dir) = copy();
+    let hint = dir.join("includes/hints/queue-backlog.md.hbs");
+    let mut text = std::fs::read_to_string(&hint).unwrap_or_else(|e| panic!("{e}"));
+    text.push_str("\nAlso check the consumers' logs.\n");
+    std::fs::write(&hint, text).unwrap_or_else(|e| panic!("{e}"));
+    let run = stackpack(&dir, &["diff", &clean().to_string_lossy(), ".", "--format", "json"]);
+    assert!(
+        run.stdout.contains("monitor:queue-backlog") && run.stdout.contains("remediationHint"),
+        "{}",
+        run.stdout
+    );
+    let same = stackpack(&dir, &["diff", ".", "."]);
+    assert_eq!(same.code, 0, "{}", same.stdout);
+}
