@@ -1466,21 +1466,25 @@ mod tests {
     /// Both threads draining one queue write every file once, with its bytes.
     #[test]
     fn the_staged_write_writes_every_file() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let names: Vec<String> = (0..2_000)
             .map(|i| format!("d{}/sub{}/f{i}.txt", i % 7, i % 3))
             .collect();
         let files: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), n.as_bytes())).collect();
         let out = dir.path().join("out");
-        write(&imported(&files), &out).unwrap();
+        write(&imported(&files), &out).unwrap_or_else(|e| panic!("{e}"));
         let mut found = 0;
         for n in &names {
-            assert_eq!(std::fs::read(out.join(n)).unwrap(), n.as_bytes(), "{n}");
+            assert_eq!(
+                std::fs::read(out.join(n)).unwrap_or_else(|e| panic!("{e}")),
+                n.as_bytes(),
+                "{n}"
+            );
             found += 1;
         }
         assert_eq!(found, 2_000);
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"))
             .flatten()
             .map(|e| e.file_name())
             .collect();
@@ -1495,22 +1499,25 @@ mod tests {
     /// staging directory behind, and a non-empty `out` is refused before anything is written.
     #[test]
     fn a_failed_write_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let out = dir.path().join("out");
         let bad = imported(&[("a", b"file"), ("a/b", b"under a file"), ("c", b"x")]);
         assert!(write(&bad, &out).is_err());
         assert!(!out.exists());
         assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
+            std::fs::read_dir(dir.path()).unwrap_or_else(|e| panic!("{e}")).count(),
             0,
             "the staging directory is gone"
         );
 
-        std::fs::create_dir(&out).unwrap();
-        std::fs::write(out.join("keep"), b"mine").unwrap();
-        let err = write(&imported(&[("x", b"y")]), &out).unwrap_err();
+        std::fs::create_dir(&out).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(out.join("keep"), b"mine").unwrap_or_else(|e| panic!("{e}"));
+        let err = write(&imported(&[("x", b"y")]), &out).expect_err("the write must fail");
         assert_eq!(err.kind(), std::io::ErrorKind::AlreadyExists);
-        assert_eq!(std::fs::read(out.join("keep")).unwrap(), b"mine");
+        assert_eq!(
+            std::fs::read(out.join("keep")).unwrap_or_else(|e| panic!("{e}")),
+            b"mine"
+        );
         assert!(!out.join("x").exists());
     }
 }
