@@ -132,15 +132,11 @@ const V1_MANIFEST: &str = "name = \"fuzz\"\ndisplay-name = \"Fuzz\"\nversion = \
 /// find no error, `lint` of that archive (the classic lint) must find none either (`build`
 /// never writes an archive that `lint` rejects).
 pub fn compile(text: &str) {
-    let _ = compile_checked(text);
+    let _ = compile_is_clean(text);
 }
 
-/// Whether [`compile`] found the pack clean (no error from the checks or the compiler).
+/// [`compile`], returning whether the pack was clean (no error from the checks or the compiler).
 pub fn compile_is_clean(text: &str) -> bool {
-    compile_checked(text)
-}
-
-fn compile_checked(text: &str) -> bool {
     let mut files = BTreeMap::new();
     files.insert("stackpack.toml".to_string(), V1_MANIFEST.as_bytes().to_vec());
     files.insert("nodes/fuzz.yaml".to_string(), text.as_bytes().to_vec());

@@ -125,20 +125,20 @@ fn archives_read_back_through_our_reader_unzip_and_python() {
     let mut entries: Vec<Entry> = (0..40)
         .map(|i| Entry {
             path: format!("resources/docs/page-{i:02}.md"),
-            data: (stackpack::synth::prose(1000 + i * 4099, i as u64)).into(),
+            data: stackpack::synth::prose(1000 + i * 4099, i as u64).into(),
         })
         .collect();
     entries.push(Entry {
         path: "resources/big.md".into(),
-        data: (stackpack::synth::prose(3 * stackpack::archive::write::PIECE + 777, 7)).into(),
+        data: stackpack::synth::prose(3 * stackpack::archive::write::PIECE + 777, 7).into(),
     });
     entries.push(Entry {
         path: "resources/é-ünïcode.md".into(),
-        data: (stackpack::synth::prose(5000, 9)).into(),
+        data: stackpack::synth::prose(5000, 9).into(),
     });
     entries.push(Entry {
         path: "resources/empty.txt".into(),
-        data: (Vec::new()).into(),
+        data: Vec::<u8>::new().into(),
     });
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(stackpack::synth::prose(3000, 3));

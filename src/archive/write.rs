@@ -831,7 +831,7 @@ mod tests {
             },
             Entry {
                 path: "é.md".into(),
-                data: (Vec::new()).into(),
+                data: Vec::<u8>::new().into(),
             },
         ]
     }
@@ -925,20 +925,20 @@ mod tests {
             // Probed: the first 64 KiB do not shrink.
             Entry {
                 path: "big.bin".into(),
-                data: (noise(2 << 20)).into(),
+                data: noise(2 << 20).into(),
             },
             // Deflated, not smaller: stored.
             Entry {
                 path: "small.bin".into(),
-                data: (noise(10_000)).into(),
+                data: noise(10_000).into(),
             },
             Entry {
                 path: "page.md".into(),
-                data: (b"# x\n".repeat(5000)).into(),
+                data: b"# x\n".repeat(5000).into(),
             },
             Entry {
                 path: "empty".into(),
-                data: (Vec::new()).into(),
+                data: Vec::<u8>::new().into(),
             },
         ];
         assert!(should_store(entries[1].data.bytes().unwrap_or_default()).unwrap_or(false));
@@ -1052,7 +1052,7 @@ mod tests {
         .enumerate()
         .map(|(i, &(p, n))| Entry {
             path: p.into(),
-            data: (crate::synth::prose(n, i as u64 + 1)).into(),
+            data: crate::synth::prose(n, i as u64 + 1).into(),
         })
         .collect();
         let zip = zip_of(&entries);
@@ -1084,12 +1084,12 @@ mod tests {
         let mut entries: Vec<Entry> = (0..300)
             .map(|i| Entry {
                 path: format!("f/{i:03}.txt"),
-                data: (crate::synth::prose(1000 + i * 37, i as u64)).into(),
+                data: crate::synth::prose(1000 + i * 37, i as u64).into(),
             })
             .collect();
         entries.push(Entry {
             path: "big.md".into(),
-            data: (crate::synth::prose(BATCH_BYTES + PIECE * 3 + 5, 99)).into(),
+            data: crate::synth::prose(BATCH_BYTES + PIECE * 3 + 5, 99).into(),
         });
         let one = zip_of(&entries);
         entries.reverse();
@@ -1102,7 +1102,7 @@ mod tests {
         let entries: Vec<Entry> = (0..65_600)
             .map(|i| Entry {
                 path: format!("{i}"),
-                data: (vec![b'x'; i % 3]).into(),
+                data: vec![b'x'; i % 3].into(),
             })
             .collect();
         let zip = zip_of(&entries);

@@ -1339,23 +1339,17 @@ pub fn remove_stale_imports(dir: &std::path::Path) -> usize {
 /// Write the imported sources to `out` (see [`Staging`]).
 pub fn write(imported: &Imported, out: &std::path::Path) -> std::io::Result<()> {
     let staging = Staging::begin(out, imported.files.keys().map(String::as_str))?;
-    let queue = staging.queue(imported.files.iter().map(|(k, v)| (k.as_str(), v.as_slice())));
-    std::thread::scope(|s| {
-        let helper = s.spawn(|| queue.drain());
-        let mine = queue.drain();
-        helper
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked")))?;
-        mine
-    })?;
+    let files = imported.files.iter().map(|(k, v)| (k.as_str(), v.as_slice()));
+    let (written, ()) = staging.write_while(files, || ());
+    written?;
     staging.publish()
 }
 
 /// The output directory being written: a staging directory next to `out`, named after this
 /// process, renamed to `out` only once every file is in it (a failed or killed import leaves
 /// no half-written `out`; [`remove_stale_imports`] clears what a killed one left). Files are
-/// written by whoever drains a [`Queue`], so `import` writes them on two threads while it
-/// checks the result (issue 15).
+/// written on two threads while the caller does something else ([`Staging::write_while`]:
+/// `import` checks the result meanwhile, issue 15).
 pub struct Staging {
     tmp: tempfile::TempDir,
     out: std::path::PathBuf,
@@ -1401,15 +1395,29 @@ impl Staging {
         })
     }
 
-    /// The files to write, for any number of threads to [`Queue::drain`]. Their directories must
-    /// have been named to [`Staging::begin`].
-    pub fn queue<'a>(&'a self, files: impl Iterator<Item = (&'a str, &'a [u8])>) -> Queue<'a> {
-        Queue {
+    /// Write `files` (their directories named to [`Staging::begin`]) on a second thread while
+    /// `meanwhile` runs on this one, which then helps with what is left; returns the outcome of
+    /// the writes and what `meanwhile` returned.
+    pub fn write_while<'a, T>(
+        &'a self,
+        files: impl Iterator<Item = (&'a str, &'a [u8])>,
+        meanwhile: impl FnOnce() -> T,
+    ) -> (std::io::Result<()>, T) {
+        let queue = Queue {
             root: self.tmp.path(),
             files: files.collect(),
             next: std::sync::atomic::AtomicUsize::new(0),
             failed: std::sync::atomic::AtomicBool::new(false),
-        }
+        };
+        std::thread::scope(|s| {
+            let helper = s.spawn(|| queue.drain());
+            let result = meanwhile();
+            let mine = queue.drain();
+            let theirs = helper
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked")));
+            (mine.and(theirs), result)
+        })
     }
 
     /// Write one more file (the manifest, once the check has settled it).
@@ -1430,7 +1438,7 @@ impl Staging {
 
 /// Files waiting to be written into a [`Staging`] directory, taken one at a time by every
 /// thread that drains it; the first error stops them all.
-pub struct Queue<'a> {
+struct Queue<'a> {
     root: &'a std::path::Path,
     files: Vec<(&'a str, &'a [u8])>,
     next: std::sync::atomic::AtomicUsize,
@@ -1439,7 +1447,7 @@ pub struct Queue<'a> {
 
 impl Queue<'_> {
     /// Write files until none is left (or another thread failed).
-    pub fn drain(&self) -> std::io::Result<()> {
+    fn drain(&self) -> std::io::Result<()> {
         use std::sync::atomic::Ordering;
         while !self.failed.load(Ordering::Relaxed) {
             let i = self.next.fetch_add(1, Ordering::Relaxed);

@@ -79,23 +79,14 @@ pub fn run(args: Args) -> u8 {
         Err(e) => return cannot_write(e),
     };
     let root = classic.files.display_root();
-    let queue = staging.queue(
+    let (written, refined) = staging.write_while(
         imported
             .files
             .iter()
             .filter(|(k, _)| k.as_str() != manifest)
             .map(|(k, v)| (k.as_str(), v.as_slice())),
+        || refined_manifest(&imported, &mut import_diags, &root),
     );
-    let (written, refined) = std::thread::scope(|s| {
-        let writer = s.spawn(|| queue.drain());
-        let refined = refined_manifest(&imported, &mut import_diags, &root);
-        let mine = queue.drain();
-        let theirs = writer
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("a writer thread panicked")));
-        (mine.and(theirs), refined)
-    });
-    drop(queue);
     if let Some(m) = refined {
         imported.files.insert(manifest.to_string(), m);
     }

@@ -67,13 +67,33 @@ impl PackFile {
 
     /// Like [`PackFile::bytes`], with the reason of a refusal.
     pub fn read(&self) -> Result<std::sync::Arc<[u8]>, safe::Refusal> {
+        self.openable()?;
+        self.content.get_or_init(|| self.read_disk().map(Arc::from)).clone()
+    }
+
+    /// Refuse, without opening it, a symlink that leaves the pack or a special file.
+    fn openable(&self) -> Result<(), safe::Refusal> {
         if self.escapes {
             return Err(safe::Refusal::Escapes);
         }
-        if let Some(what) = self.special {
-            return Err(safe::Refusal::NotRegular(what));
+        match self.special {
+            Some(what) => Err(safe::Refusal::NotRegular(what)),
+            None => Ok(()),
         }
-        self.content.get_or_init(|| self.read_disk().map(Arc::from)).clone()
+    }
+
+    /// The directory every read must stay in: the pack's canonical root, or for a file made
+    /// without a pack, its own directory.
+    fn containing_root(&self) -> Arc<Path> {
+        match &self.guard {
+            Some((root, _)) => root.clone(),
+            None => Arc::from(
+                self.path
+                    .parent()
+                    .and_then(|p| p.canonicalize().ok())
+                    .unwrap_or_default(),
+            ),
+        }
     }
 }
 
@@ -86,12 +106,7 @@ impl PackFile {
         if let Some(cached) = self.content.get() {
             return cached.as_ref().map(|b| b.to_vec()).map_err(|r| r.clone().into());
         }
-        if self.escapes {
-            return Err(safe::Refusal::Escapes.into());
-        }
-        if let Some(what) = self.special {
-            return Err(safe::Refusal::NotRegular(what).into());
-        }
+        self.openable()?;
         self.read_disk().map_err(std::io::Error::from)
     }
 
@@ -101,21 +116,8 @@ impl PackFile {
     /// that opens it again through the same checks, refusing a file that was replaced since
     /// (another inode, or no longer a regular file inside the pack).
     pub fn streamed(&self) -> Result<Streamed, safe::Refusal> {
-        if self.escapes {
-            return Err(safe::Refusal::Escapes);
-        }
-        if let Some(what) = self.special {
-            return Err(safe::Refusal::NotRegular(what));
-        }
-        let root: Arc<Path> = match &self.guard {
-            Some((root, _)) => root.clone(),
-            None => Arc::from(
-                self.path
-                    .parent()
-                    .and_then(|p| p.canonicalize().ok())
-                    .unwrap_or_default(),
-            ),
-        };
+        self.openable()?;
+        let root = self.containing_root();
         let first = safe::open_in(&root, &self.path)?;
         if let Some((_, budget)) = &self.guard {
             budget.take_bytes(first.size)?;
@@ -148,14 +150,7 @@ impl PackFile {
     fn read_disk(&self) -> Result<Vec<u8>, safe::Refusal> {
         match &self.guard {
             Some((root, budget)) => safe::read_in(root, &self.path, budget),
-            None => {
-                let root = self
-                    .path
-                    .parent()
-                    .and_then(|p| p.canonicalize().ok())
-                    .unwrap_or_default();
-                safe::read_in(&root, &self.path, &Budget::default())
-            }
+            None => safe::read_in(&self.containing_root(), &self.path, &Budget::default()),
         }
     }
 }
